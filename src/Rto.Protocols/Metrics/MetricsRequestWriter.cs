@@ -1,0 +1,69 @@
+using System.Buffers;
+using System.Buffers.Text;
+using System.Text;
+
+namespace Rto.Protocols.Metrics;
+
+/// <summary>Writes metrics requests (the client side of the protocol).</summary>
+public static class MetricsRequestWriter
+{
+    /// <summary>Writes <c>put &lt;key&gt; &lt;value&gt; &lt;timestamp&gt;\n</c>.</summary>
+    /// <exception cref="ArgumentException">The key is not a valid metric key, the value is not finite, or the timestamp is negative.</exception>
+    public static void WritePut(IBufferWriter<byte> output, string key, double value, long timestamp)
+    {
+        if (!double.IsFinite(value))
+        {
+            throw new ArgumentException("The value must be a finite number.", nameof(value));
+        }
+
+        ArgumentOutOfRangeException.ThrowIfNegative(timestamp);
+        int keyLength = GetValidatedKeyLength(key);
+        Span<byte> span = output.GetSpan(4 + keyLength + MetricValue.MaxFormattedLength + 22);
+        "put "u8.CopyTo(span);
+        int position = 4;
+        position += Encoding.UTF8.GetBytes(key, span[position..]);
+        span[position++] = (byte)' ';
+        MetricValue.TryFormat(value, span[position..], out int written);
+        position += written;
+        span[position++] = (byte)' ';
+        Utf8Formatter.TryFormat(timestamp, span[position..], out written);
+        position += written;
+        span[position++] = (byte)'\n';
+        output.Advance(position);
+    }
+
+    /// <summary>Writes <c>get &lt;key&gt;\n</c>; the key <c>*</c> asks for every key.</summary>
+    /// <exception cref="ArgumentException">The key is neither <c>*</c> nor a valid metric key.</exception>
+    public static void WriteGet(IBufferWriter<byte> output, string key)
+    {
+        int keyLength = key == "*" ? 1 : GetValidatedKeyLength(key);
+        Span<byte> span = output.GetSpan(5 + keyLength);
+        "get "u8.CopyTo(span);
+        int position = 4 + Encoding.UTF8.GetBytes(key, span[4..]);
+        span[position++] = (byte)'\n';
+        output.Advance(position);
+    }
+
+    private static int GetValidatedKeyLength(string key)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        int length;
+        try
+        {
+            length = Encoding.UTF8.GetByteCount(key);
+        }
+        catch (EncoderFallbackException)
+        {
+            length = 0;
+        }
+
+        Span<byte> bytes = length <= 256 ? stackalloc byte[length] : new byte[length];
+        Encoding.UTF8.GetBytes(key, bytes);
+        if (length == 0 || !MetricsRequestParser.IsValidKey(bytes) || key.Contains('\uFFFD', StringComparison.Ordinal))
+        {
+            throw new ArgumentException($"'{key}' is not a valid metric key: it must be non-empty and contain no whitespace or control characters.", nameof(key));
+        }
+
+        return length;
+    }
+}
