@@ -150,16 +150,8 @@ public sealed class MetricsClient : IAsyncDisposable
     {
         Fault(new MetricsClientException(MetricsClientError.ConnectionLost, "The client was disposed."));
         await _timeoutTimer.DisposeAsync().ConfigureAwait(false);
-        try
-        {
-            await _readLoop.ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is IOException or ObjectDisposedException or InvalidOperationException)
-        {
-            // The loop already faulted every call; nothing else depends on how it ended.
-        }
+        await _readLoop.ConfigureAwait(false); // never throws: it turns every failure into a fault
 
-        _writeLock.Dispose();
     }
 
     private async Task SendAsync(PendingCall call, Action<PipeWriter> write, CancellationToken cancellationToken)
@@ -168,6 +160,8 @@ public sealed class MetricsClient : IAsyncDisposable
         try
         {
             ThrowIfFaulted();
+
+            // Validation errors surface from here before a byte is written.
             write(_output);
             call.Deadline = Environment.TickCount64 + (long)_options.OperationTimeout.TotalMilliseconds;
             lock (_pending)
@@ -175,15 +169,17 @@ public sealed class MetricsClient : IAsyncDisposable
                 _pending.Enqueue(call);
             }
 
-            FlushResult flush = await _output.FlushAsync(cancellationToken).ConfigureAwait(false);
-            if (flush.IsCompleted)
+            try
             {
-                Fault(new MetricsClientException(MetricsClientError.ConnectionLost, "The connection was closed."));
+                if ((await _output.FlushAsync(CancellationToken.None).ConfigureAwait(false)).IsCompleted)
+                {
+                    Fault(new MetricsClientException(MetricsClientError.ConnectionLost, "The connection was closed."));
+                }
             }
-        }
-        catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException or InvalidOperationException)
-        {
-            Fault(new MetricsClientException(MetricsClientError.ConnectionLost, "The connection was lost while sending.", ex));
+            catch (Exception ex)
+            {
+                Fault(new MetricsClientException(MetricsClientError.ConnectionLost, "The connection was lost while sending.", ex));
+            }
         }
         finally
         {
@@ -225,8 +221,9 @@ public sealed class MetricsClient : IAsyncDisposable
         {
             Fault(ex);
         }
-        catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException or InvalidOperationException)
+        catch (Exception ex)
         {
+            // Socket errors, aborts and disposal all mean the same thing to the callers.
             Fault(new MetricsClientException(MetricsClientError.ConnectionLost, "The connection was lost.", ex));
         }
         finally

@@ -7,6 +7,9 @@ namespace Rto.Protocols.Metrics;
 /// <summary>Writes metrics requests (the client side of the protocol).</summary>
 public static class MetricsRequestWriter
 {
+    // Strict: a string with a lone surrogate is refused instead of being sent as U+FFFD.
+    private static readonly UTF8Encoding s_utf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
     /// <summary>Writes <c>put &lt;key&gt; &lt;value&gt; &lt;timestamp&gt;\n</c>.</summary>
     /// <exception cref="ArgumentException">The key is not a valid metric key, the value is not finite, or the timestamp is negative.</exception>
     public static void WritePut(IBufferWriter<byte> output, string key, double value, long timestamp)
@@ -21,7 +24,7 @@ public static class MetricsRequestWriter
         Span<byte> span = output.GetSpan(4 + keyLength + MetricValue.MaxFormattedLength + 22);
         "put "u8.CopyTo(span);
         int position = 4;
-        position += Encoding.UTF8.GetBytes(key, span[position..]);
+        position += s_utf8.GetBytes(key, span[position..]);
         span[position++] = (byte)' ';
         MetricValue.TryFormat(value, span[position..], out int written);
         position += written;
@@ -39,7 +42,7 @@ public static class MetricsRequestWriter
         int keyLength = key == "*" ? 1 : GetValidatedKeyLength(key);
         Span<byte> span = output.GetSpan(5 + keyLength);
         "get "u8.CopyTo(span);
-        int position = 4 + Encoding.UTF8.GetBytes(key, span[4..]);
+        int position = 4 + s_utf8.GetBytes(key, span[4..]);
         span[position++] = (byte)'\n';
         output.Advance(position);
     }
@@ -47,21 +50,25 @@ public static class MetricsRequestWriter
     private static int GetValidatedKeyLength(string key)
     {
         ArgumentNullException.ThrowIfNull(key);
-        int length;
+        int length = -1;
         try
         {
-            length = Encoding.UTF8.GetByteCount(key);
+            length = s_utf8.GetByteCount(key);
         }
         catch (EncoderFallbackException)
         {
-            length = 0;
+            // Reported below with the other invalid keys.
         }
 
-        Span<byte> bytes = length <= 256 ? stackalloc byte[length] : new byte[length];
-        Encoding.UTF8.GetBytes(key, bytes);
-        if (length == 0 || !MetricsRequestParser.IsValidKey(bytes) || key.Contains('\uFFFD', StringComparison.Ordinal))
+        Span<byte> bytes = length is >= 0 and <= 256 ? stackalloc byte[length] : new byte[Math.Max(length, 0)];
+        if (length > 0)
         {
-            throw new ArgumentException($"'{key}' is not a valid metric key: it must be non-empty and contain no whitespace or control characters.", nameof(key));
+            s_utf8.GetBytes(key, bytes);
+        }
+
+        if (length <= 0 || !MetricsRequestParser.IsValidKey(bytes))
+        {
+            throw new ArgumentException($"'{key}' is not a valid metric key: it must be non-empty UTF-8 text without whitespace or control characters.", nameof(key));
         }
 
         return length;

@@ -43,7 +43,7 @@ internal sealed class MetricLog : IDisposable
 
     private readonly List<(int Number, long Length)> _closedSegments = [];
     private long _snapshotLength;
-    private int _compacting;
+    private readonly Lock _compactionLock = new();
 
     private MetricLog(string directory, long segmentSize, FsyncPolicy fsync, ILogger logger)
     {
@@ -184,7 +184,8 @@ internal sealed class MetricLog : IDisposable
     /// </summary>
     public void Compact(Func<IEnumerable<MetricSeries>> series)
     {
-        if (Interlocked.Exchange(ref _compacting, 1) == 1)
+        // One compaction at a time; a request while one runs is already covered by it.
+        if (!_compactionLock.TryEnter())
         {
             return;
         }
@@ -254,12 +255,14 @@ internal sealed class MetricLog : IDisposable
         }
         finally
         {
-            Volatile.Write(ref _compacting, 0);
+            _compactionLock.Exit();
         }
     }
 
     public void Dispose()
     {
+        // Let a running compaction finish so no file is half-written or deleted under a successor.
+        using Lock.Scope compaction = _compactionLock.EnterScope();
         try
         {
             Commit(AppendedPosition);

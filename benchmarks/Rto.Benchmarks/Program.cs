@@ -1,0 +1,1 @@
+System.Console.WriteLine("Benchmarks are being written; see docs/performance.md.");

@@ -1,0 +1,106 @@
+using System.Diagnostics;
+using System.Net;
+using System.Text.RegularExpressions;
+
+namespace Rto.Server.Tests;
+
+/// <summary>The server as a separate process, for crash (kill -9) and signal tests.</summary>
+internal sealed partial class ServerProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly TaskCompletionSource<IPEndPoint> _listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly List<string> _output = [];
+
+    private ServerProcess(Process process) => _process = process;
+
+    public IPEndPoint MetricsEndPoint { get; private set; } = null!;
+
+    public string Output
+    {
+        get
+        {
+            lock (_output)
+            {
+                return string.Join('\n', _output);
+            }
+        }
+    }
+
+    public static async Task<ServerProcess> StartAsync(string dataDirectory, params string[] settings)
+    {
+        string serverDll = Path.Combine(AppContext.BaseDirectory, "Rto.Server.dll");
+        var info = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = AppContext.BaseDirectory,
+        };
+        info.ArgumentList.Add(serverDll);
+        foreach (string arg in (string[])["--Metrics:Port=0", $"--Metrics:DataDirectory={dataDirectory}", .. settings])
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        var server = new ServerProcess(Process.Start(info)!);
+        server._process.OutputDataReceived += (_, e) => server.OnLine(e.Data);
+        server._process.ErrorDataReceived += (_, e) => server.OnLine(e.Data);
+        server._process.EnableRaisingEvents = true;
+        server._process.Exited += (_, _) => server._listening.TrySetException(new InvalidOperationException("The server exited before listening:\n" + server.Output));
+        server._process.BeginOutputReadLine();
+        server._process.BeginErrorReadLine();
+        server.MetricsEndPoint = await server._listening.Task.WaitAsync(TimeSpan.FromSeconds(60));
+        return server;
+    }
+
+    /// <summary>SIGKILL: no shutdown code runs.</summary>
+    public async Task KillAsync()
+    {
+        _process.Kill();
+        await _process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
+    }
+
+    /// <summary>SIGTERM, as systemd or Ctrl-C would stop it; returns the exit code.</summary>
+    public async Task<int> TerminateAsync()
+    {
+        using (Process kill = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        {
+            await kill.WaitForExitAsync();
+        }
+
+        await _process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        return _process.ExitCode;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            await KillAsync();
+        }
+
+        _process.Dispose();
+    }
+
+    private void OnLine(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lock (_output)
+        {
+            _output.Add(line);
+        }
+
+        Match match = ListeningLine().Match(line);
+        if (match.Success)
+        {
+            _listening.TrySetResult(IPEndPoint.Parse(match.Groups[1].Value));
+        }
+    }
+
+    [GeneratedRegex(@"metrics endpoint .* listening on tcp://(\S+)")]
+    private static partial Regex ListeningLine();
+}

@@ -1,0 +1,41 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using System.Net;
+using Rto.Server.Hosting;
+
+namespace Rto.Server.Tests;
+
+/// <summary>The real server, in process, on an ephemeral loopback port with its own data directory.</summary>
+internal sealed class TestServer : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+
+    private TestServer(WebApplication app, string dataDirectory)
+    {
+        _app = app;
+        DataDirectory = dataDirectory;
+    }
+
+    public string DataDirectory { get; }
+
+    public IPEndPoint MetricsEndPoint => _app.Services.GetRequiredService<RtoEndpoints>().GetEndPoint("metrics");
+
+    public IServiceProvider Services => _app.Services;
+
+    public static string NewDataDirectory() => Path.Combine(Path.GetTempPath(), "rto-tests", Guid.NewGuid().ToString("N"));
+
+    public static async Task<TestServer> StartAsync(string? dataDirectory = null, params string[] settings)
+    {
+        dataDirectory ??= NewDataDirectory();
+        string[] args = [$"--Metrics:Port=0", $"--Metrics:DataDirectory={dataDirectory}", "--Metrics:Fsync=Never", "--Logging:LogLevel:Default=Warning", .. settings];
+        WebApplication app = RtoServer.Build(args);
+        await app.StartAsync();
+        return new TestServer(app, dataDirectory);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+}
