@@ -1,1 +1,26 @@
-System.Console.WriteLine("Benchmarks are being written; see docs/performance.md.");
+using BenchmarkDotNet.Running;
+using Rto.Benchmarks.Load;
+
+namespace Rto.Benchmarks;
+
+/// <summary>
+/// <c>load ...</c> drives a real server over TCP; everything else goes to BenchmarkDotNet
+/// (e.g. <c>--filter '*MetricStore*'</c>, <c>--list flat</c>, <c>--job short</c>).
+/// </summary>
+/// <remarks>
+/// A named class rather than top-level statements: the server's own top-level <c>Program</c> is
+/// visible here through InternalsVisibleTo and would clash.
+/// </remarks>
+public static class Program
+{
+    public static async Task<int> Main(string[] args)
+    {
+        if (args.Length > 0 && args[0] == "load")
+        {
+            return await LoadCommand.RunAsync(args[1..]);
+        }
+
+        BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+        return 0;
+    }
+}

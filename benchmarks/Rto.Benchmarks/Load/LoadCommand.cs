@@ -1,0 +1,27 @@
+namespace Rto.Benchmarks.Load;
+
+/// <summary>Entry point of <c>load &lt;target&gt; [options]</c>.</summary>
+internal static class LoadCommand
+{
+    public static async Task<int> RunAsync(string[] args)
+    {
+        if (args.Length == 0 || args[0] != "metrics")
+        {
+            await Console.Error.WriteLineAsync(LoadOptions.Usage);
+            return 2;
+        }
+
+        LoadOptions options;
+        try
+        {
+            options = LoadOptions.Parse(args[1..]);
+        }
+        catch (FormatException ex)
+        {
+            await Console.Error.WriteLineAsync(ex.Message + Environment.NewLine + LoadOptions.Usage);
+            return 2;
+        }
+
+        return await MetricsLoadGenerator.RunAsync(options);
+    }
+}
