@@ -358,22 +358,51 @@ internal sealed class MetricLog : IDisposable
     {
         _segment = File.OpenHandle(SegmentPath(number), FileMode.CreateNew, FileAccess.Write, FileShare.Read);
         RandomAccess.Write(_segment, SegmentMagic, 0);
-        RandomAccess.FlushToDisk(_segment);
+        if (_fsync == FsyncPolicy.Always)
+        {
+            RandomAccess.FlushToDisk(_segment);
+        }
+
         _segmentNumber = number;
         _segmentLength = SegmentMagic.Length;
     }
 
     private void RollSegment()
     {
-        if (_fsync != FsyncPolicy.Never)
-        {
-            RandomAccess.FlushToDisk(_segment);
-        }
-
-        _segment.Dispose();
+        SafeFileHandle closing = _segment;
+        bool needsFsync = _dirty && _fsync == FsyncPolicy.Interval;
         _closedSegments.Add((_segmentNumber, _segmentLength));
         StartSegment(_segmentNumber + 1);
         _dirty = false;
+
+        // Under Interval the closed segment still owes an fsync; doing it here would stall every
+        // committing connection behind the write lock for as long as the disk takes.
+        if (needsFsync)
+        {
+            ThreadPool.UnsafeQueueUserWorkItem(
+                static state =>
+                {
+                    (SafeFileHandle handle, ILogger logger) = state;
+                    try
+                    {
+                        RandomAccess.FlushToDisk(handle);
+                    }
+                    catch (IOException ex)
+                    {
+                        logger.LogError(ex, "fsync of a closed metrics log segment failed");
+                    }
+                    finally
+                    {
+                        handle.Dispose();
+                    }
+                },
+                (closing, _logger),
+                preferLocal: false);
+        }
+        else
+        {
+            closing.Dispose();
+        }
 
         long closed = 0;
         foreach ((_, long length) in _closedSegments)

@@ -107,10 +107,16 @@ internal sealed class MetricStore : IDisposable
     }
 
     /// <summary>Every series, ordered by key bytes (ordinal), as of now.</summary>
-    public MetricSeries[] GetAllSeries()
+    public List<MetricSeries> GetAllSeries()
     {
-        MetricSeries[] all = [.. _series.Values];
-        Array.Sort(all, static (a, b) => a.Key.AsSpan().SequenceCompareTo(b.Key));
+        // Enumerating the dictionary itself takes no locks and makes no intermediate copy.
+        var all = new List<MetricSeries>(_series.Count);
+        foreach (KeyValuePair<byte[], MetricSeries> entry in _series)
+        {
+            all.Add(entry.Value);
+        }
+
+        all.Sort(static (a, b) => a.Key.AsSpan().SequenceCompareTo(b.Key));
         return all;
     }
 

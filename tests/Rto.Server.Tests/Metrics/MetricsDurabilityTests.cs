@@ -40,15 +40,16 @@ public sealed class MetricsDurabilityTests
     public async Task SigtermShutsDownCleanlyAndKeepsEverything()
     {
         string data = TestServer.NewDataDirectory();
-        ServerProcess server = await ServerProcess.StartAsync(data, "--Metrics:Fsync=Interval");
-        await using (MetricsClient client = await MetricsClient.ConnectAsync(server.MetricsEndPoint))
+        await using (ServerProcess server = await ServerProcess.StartAsync(data, "--Metrics:Fsync=Interval"))
         {
-            await client.PutManyAsync(Enumerable.Range(0, 1000).Select(i => new MetricSample("term", i, i)));
-        }
+            await using (MetricsClient client = await MetricsClient.ConnectAsync(server.MetricsEndPoint))
+            {
+                await client.PutManyAsync(Enumerable.Range(0, 1000).Select(i => new MetricSample("term", i, i)));
+            }
 
-        Assert.AreEqual(0, await server.TerminateAsync());
-        StringAssert.Contains(server.Output, "Metric store closed");
-        await server.DisposeAsync();
+            Assert.AreEqual(0, await server.TerminateAsync());
+            StringAssert.Contains(server.Output, "Metric store closed");
+        }
 
         await using ServerProcess restarted = await ServerProcess.StartAsync(data);
         Assert.AreEqual(1000, CountPoints(await GetAllAsync(restarted.MetricsEndPoint)));
