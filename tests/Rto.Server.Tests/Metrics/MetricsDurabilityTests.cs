@@ -17,11 +17,13 @@ public sealed class MetricsDurabilityTests
     private static long CountPoints(IReadOnlyDictionary<string, IReadOnlyList<MetricPoint>> all) => all.Values.Sum(p => (long)p.Count);
 
     [TestMethod]
-    public async Task AcknowledgedPutsSurviveKillDashNine()
+    [DataRow("Never")]
+    [DataRow("Always")]
+    public async Task AcknowledgedPutsSurviveKillDashNine(string fsync)
     {
         string data = TestServer.NewDataDirectory();
         const int Points = 5000;
-        await using (ServerProcess server = await ServerProcess.StartAsync(data, "--Metrics:Fsync=Never"))
+        await using (ServerProcess server = await ServerProcess.StartAsync(data, $"--Metrics:Fsync={fsync}"))
         {
             await using MetricsClient client = await MetricsClient.ConnectAsync(server.MetricsEndPoint);
             await client.PutManyAsync(Enumerable.Range(0, Points).Select(i => new MetricSample($"crash.k{i % 10}", i, i)));
