@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Buffers.Text;
 using System.Text;
 
 namespace Rto.Protocols.Metrics;
@@ -21,17 +20,10 @@ public static class MetricsRequestWriter
 
         ArgumentOutOfRangeException.ThrowIfNegative(timestamp);
         int keyLength = GetValidatedKeyLength(key);
-        Span<byte> span = output.GetSpan(4 + keyLength + MetricValue.MaxFormattedLength + 22);
+        Span<byte> span = output.GetSpan(4 + keyLength + MetricsResponseWriter.MaxValueAndTimestampLength);
         "put "u8.CopyTo(span);
-        int position = 4;
-        position += s_utf8.GetBytes(key, span[position..]);
-        span[position++] = (byte)' ';
-        MetricValue.TryFormat(value, span[position..], out int written);
-        position += written;
-        span[position++] = (byte)' ';
-        Utf8Formatter.TryFormat(timestamp, span[position..], out written);
-        position += written;
-        span[position++] = (byte)'\n';
+        int position = 4 + s_utf8.GetBytes(key, span[4..]);
+        position += MetricsResponseWriter.WriteValueAndTimestamp(span[position..], value, timestamp);
         output.Advance(position);
     }
 

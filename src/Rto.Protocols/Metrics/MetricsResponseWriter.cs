@@ -24,18 +24,25 @@ public static class MetricsResponseWriter
     /// <summary>Writes one point line <c>&lt;key&gt; &lt;value&gt; &lt;timestamp&gt;\n</c> of a <c>get</c> reply.</summary>
     public static void WritePoint(IBufferWriter<byte> output, ReadOnlySpan<byte> key, double value, long timestamp)
     {
-        // key, two spaces, a value, a 19-digit timestamp and a newline.
-        Span<byte> span = output.GetSpan(key.Length + MetricValue.MaxFormattedLength + 24);
+        Span<byte> span = output.GetSpan(key.Length + MaxValueAndTimestampLength);
         key.CopyTo(span);
-        int position = key.Length;
-        span[position++] = (byte)' ';
-        MetricValue.TryFormat(value, span[position..], out int written);
-        position += written;
+        output.Advance(key.Length + WriteValueAndTimestamp(span[key.Length..], value, timestamp));
+    }
+
+    /// <summary>Room for <c> &lt;value&gt; &lt;timestamp&gt;\n</c>: two spaces, a value, 19 digits, a newline.</summary>
+    internal const int MaxValueAndTimestampLength = MetricValue.MaxFormattedLength + 22;
+
+    /// <summary>Writes <c> &lt;value&gt; &lt;timestamp&gt;\n</c>, the tail shared by put requests and point lines.</summary>
+    internal static int WriteValueAndTimestamp(Span<byte> span, double value, long timestamp)
+    {
+        span[0] = (byte)' ';
+        MetricValue.TryFormat(value, span[1..], out int written);
+        int position = 1 + written;
         span[position++] = (byte)' ';
         Utf8Formatter.TryFormat(timestamp, span[position..], out written);
         position += written;
         span[position++] = (byte)'\n';
-        output.Advance(position);
+        return position;
     }
 
     /// <summary>Ends a <c>get</c> reply: writes the terminating empty line.</summary>
