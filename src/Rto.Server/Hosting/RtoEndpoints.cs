@@ -36,5 +36,7 @@ public sealed class RtoEndpoints
         {
             logger.LogInformation("{Endpoint} endpoint ({Description}) listening on tcp://{Address}", name, description, listen.IPEndPoint);
         }
+
+        logger.LogInformation("Rto server started; press Ctrl+C to stop");
     }
 }
