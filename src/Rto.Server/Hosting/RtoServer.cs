@@ -76,6 +76,8 @@ public static class RtoServer
         if (jobsOptions.Enabled && !string.IsNullOrWhiteSpace(jobsOptions.SampleDirectory))
         {
             JobSamples.EnsureCreated(jobsOptions.SampleDirectory);
+            app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Rto.Server")
+                .LogInformation("Jobs sample (time_series.parquet, fft.task, stats.task, work.sql) in {SampleDirectory}", Path.GetFullPath(jobsOptions.SampleDirectory));
         }
 
         app.Lifetime.ApplicationStarted.Register(() =>
