@@ -68,6 +68,12 @@ internal sealed partial class JobRunner(JobExecutor executor, JobsActivity activ
         {
             return JobOutcome.Failed("The server is shutting down.");
         }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // Whatever a task breaks in the engine, the client gets an error reply and the server goes on.
+            LogCrashed(ex, request.Directory, request.File);
+            return JobOutcome.Failed($"The job failed unexpectedly: {ex.Message}");
+        }
         finally
         {
             Interlocked.Decrement(ref _admitted);
@@ -75,6 +81,9 @@ internal sealed partial class JobRunner(JobExecutor executor, JobsActivity activ
     }
 
     public void Dispose() => _slots.Dispose();
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Job {Directory} {File} failed unexpectedly")]
+    private partial void LogCrashed(Exception exception, string? directory, string? file);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Job {Directory} {File} finished: {Outcome} ({ElapsedMs} ms)")]
     private partial void LogFinished(string? directory, string? file, string outcome, long elapsedMs);

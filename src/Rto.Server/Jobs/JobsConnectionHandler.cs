@@ -79,8 +79,18 @@ internal sealed partial class JobsConnectionHandler(JobRunner runner, JobsActivi
 
                 if (status == JsonFrameStatus.Frame)
                 {
-                    keepAlive = await AnswerAsync(frame, output, closing);
-                    answered = true;
+                    try
+                    {
+                        keepAlive = await AnswerAsync(frame, output, closing);
+                        answered = true;
+                    }
+                    catch (Exception ex) when (ex is JsonException or ArgumentException or InvalidOperationException)
+                    {
+                        // Well-formed structure but unusable content (e.g. invalid UTF-8 in a string):
+                        // a reply being written is never advanced into the pipe, so only this one goes out.
+                        JobReplyWriter.WriteNoHeader(output, $"The request is not valid JSON: {ex.Message}");
+                        close = true;
+                    }
                 }
                 else
                 {

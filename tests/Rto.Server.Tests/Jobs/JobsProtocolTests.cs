@@ -84,6 +84,17 @@ public sealed class JobsProtocolTests
     }
 
     [TestMethod]
+    public async Task InvalidUtf8InsideAStringIsEchoedAsReplacementCharacters()
+    {
+        await using TestServer server = await TestServer.StartAsync();
+        await using RawConnection connection = await RawConnection.OpenAsync(server.JobsEndPoint);
+        await connection.SendAsync([.. Encoding.UTF8.GetBytes("{\"Header\":\"Info\",\"Request\":\"Status\",\"x\":\""), 0xFF, 0xFE, .. "\"}"u8.ToArray()]);
+        string reply = await connection.ReadToEndAsync();
+        Assert.AreEqual("""{"Header":"Info","Request":"Status","x":"\uFFFD\uFFFD","Response":{"Status":"complete","Discription":"Status: Ready"}}""", reply);
+        StringAssert.Contains(await JobsExchange.OneShotAsync(server, Status), "Status: Ready");
+    }
+
+    [TestMethod]
     public async Task JsonWithoutAHeaderGetsANoHeaderError()
     {
         await using TestServer server = await TestServer.StartAsync();
