@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Numerics;
 using DuckDB.NET.Data;
-using MathNet.Numerics.IntegralTransforms;
 using Microsoft.Extensions.Options;
 using Rto.Protocols.Jobs;
 using Rto.Server.Jobs;
@@ -59,21 +58,25 @@ public static class JobTimingCommand
             file.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(samples.AsSpan()));
         }
 
-        double dotnet = double.MaxValue;
         var buffer = new Complex[samples.Length];
-        for (int round = 0; round < 3; round++)
+        foreach (bool useFftw in SpectrumTransform.Engine == "FFTW" ? new[] { true, false } : [false])
         {
-            for (int i = 0; i < samples.Length; i++)
+            double best = double.MaxValue;
+            for (int round = 0; round < 3; round++)
             {
-                buffer[i] = new Complex(samples[i], 0);
+                for (int i = 0; i < samples.Length; i++)
+                {
+                    buffer[i] = new Complex(samples[i], 0);
+                }
+
+                watch.Restart();
+                SpectrumTransform.Forward(buffer, useFftw);
+                best = Math.Min(best, watch.Elapsed.TotalSeconds);
             }
 
-            watch.Restart();
-            Fourier.Forward(buffer, FourierOptions.Matlab);
-            dotnet = Math.Min(dotnet, watch.Elapsed.TotalSeconds);
+            Console.WriteLine($"FFT only, {samples.Length:N0} samples, best of 3: .NET ({(useFftw ? "FFTW" : "MathNet.Numerics")}) {best:0.000} s");
         }
 
-        Console.WriteLine($"FFT only, {samples.Length:N0} samples, best of 3: .NET (MathNet.Numerics) {dotnet:0.000} s");
         using Process? python = Process.Start(new ProcessStartInfo("/usr/bin/python3", [script, raw]) { RedirectStandardOutput = true });
         if (python is null)
         {

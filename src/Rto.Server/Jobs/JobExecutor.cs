@@ -3,7 +3,6 @@ using System.Diagnostics;
 using System.Numerics;
 using System.Text.Json;
 using DuckDB.NET.Data;
-using MathNet.Numerics.IntegralTransforms;
 using Microsoft.Extensions.Options;
 using Parquet;
 using Parquet.Schema;
@@ -113,7 +112,8 @@ internal sealed class JobExecutor(DataRoots roots, IOptions<JobsOptions> options
 
     /// <summary>
     /// The FFT of one column, unscaled like <c>numpy.fft.fft</c>: the column is read through DuckDB,
-    /// transformed with MathNet.Numerics (any length), and written with Parquet.Net.
+    /// transformed by <see cref="SpectrumTransform"/> (FFTW, or MathNet.Numerics without it), and
+    /// written with Parquet.Net.
     /// </summary>
     private static JobPhaseTimes RunFft(DuckDBConnection db, string column, string output, CancellationToken cancellationToken)
     {
@@ -138,10 +138,7 @@ internal sealed class JobExecutor(DataRoots roots, IOptions<JobsOptions> options
 
         TimeSpan read = watch.Elapsed;
         cancellationToken.ThrowIfCancellationRequested();
-        if (samples.Length > 0)
-        {
-            Fourier.Forward(samples, FourierOptions.Matlab);
-        }
+        SpectrumTransform.Forward(samples);
 
         TimeSpan compute = watch.Elapsed - read;
         cancellationToken.ThrowIfCancellationRequested();
