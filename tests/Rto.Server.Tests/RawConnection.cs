@@ -53,6 +53,14 @@ internal sealed class RawConnection : IAsyncDisposable
         await ExpectAsync(expected);
     }
 
+    /// <summary>Reads everything until the server closes the connection.</summary>
+    public async Task<string> ReadToEndAsync()
+    {
+        using var received = new MemoryStream();
+        await _stream.CopyToAsync(received).WaitAsync(s_timeout);
+        return Encoding.UTF8.GetString(received.ToArray());
+    }
+
     /// <summary>True when the server closed the connection (reads end of stream).</summary>
     public async Task<bool> IsClosedByServerAsync()
     {

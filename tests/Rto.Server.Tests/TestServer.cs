@@ -18,17 +18,30 @@ internal sealed class TestServer : IAsyncDisposable
 
     public string DataDirectory { get; }
 
+    /// <summary>The one data root of the jobs endpoint: <c>DataDirectory/jobs</c>.</summary>
+    public string JobsRoot => Path.Combine(DataDirectory, "jobs");
+
+    public IPEndPoint JobsEndPoint => _app.Services.GetRequiredService<RtoEndpoints>().GetEndPoint("jobs");
+
     public IPEndPoint MetricsEndPoint => _app.Services.GetRequiredService<RtoEndpoints>().GetEndPoint("metrics");
 
     public IServiceProvider Services => _app.Services;
 
     public static string NewDataDirectory() => Path.Combine(Path.GetTempPath(), "rto-tests", Guid.NewGuid().ToString("N"));
 
-    public static async Task<TestServer> StartAsync(string? dataDirectory = null, params string[] settings)
+    public static Task<TestServer> StartAsync(string? dataDirectory = null, params string[] settings) => StartAsync(dataDirectory, configure: null, settings);
+
+    /// <summary>Starts the server; <paramref name="configure"/> can replace services (e.g. a job observer).</summary>
+    public static async Task<TestServer> StartAsync(string? dataDirectory, Action<WebApplicationBuilder>? configure, params string[] settings)
     {
         dataDirectory ??= NewDataDirectory();
-        string[] args = [$"--Metrics:Port=0", $"--Metrics:DataDirectory={dataDirectory}", "--Metrics:Fsync=Never", "--Logging:LogLevel:Default=Warning", .. settings];
-        WebApplication app = RtoServer.Build(args);
+        string[] args =
+        [
+            $"--Metrics:Port=0", $"--Metrics:DataDirectory={dataDirectory}", "--Metrics:Fsync=Never", "--Logging:LogLevel:Default=Warning",
+            "--Jobs:Port=0", $"--Jobs:DataRoots:0={Path.Combine(dataDirectory, "jobs")}", $"--Jobs:SampleDirectory={Path.Combine(dataDirectory, "jobs", "sample")}",
+            .. settings,
+        ];
+        WebApplication app = RtoServer.Build(args, configure);
         await app.StartAsync();
         return new TestServer(app, dataDirectory);
     }

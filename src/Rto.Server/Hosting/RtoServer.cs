@@ -1,6 +1,7 @@
 using System.Net;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Options;
+using Rto.Server.Jobs;
 using Rto.Server.Metrics;
 
 namespace Rto.Server.Hosting;
@@ -18,8 +19,22 @@ public static class RtoServer
         WebApplicationBuilder builder = WebApplication.CreateBuilder(args);
         builder.Services.AddSingleton<RtoEndpoints>();
 
+        // Under systemd: notify readiness, log to the journal, stop cleanly on SIGTERM. A no-op elsewhere.
+        builder.Host.UseSystemd();
+
         builder.Services.AddOptions<MetricsOptions>().BindConfiguration(MetricsOptions.SectionName);
         builder.Services.AddSingleton(sp => new MetricStore(sp.GetRequiredService<IOptions<MetricsOptions>>().Value, sp.GetRequiredService<ILogger<MetricStore>>()));
+
+        builder.Services.AddOptions<JobsOptions>().BindConfiguration(JobsOptions.SectionName);
+        builder.Services.AddSingleton<JobsActivity>();
+        builder.Services.AddSingleton<JobRunObserver>();
+        builder.Services.AddSingleton(sp =>
+        {
+            JobsOptions jobs = sp.GetRequiredService<IOptions<JobsOptions>>().Value;
+            return new DataRoots(jobs.DataRoots.Count > 0 ? jobs.DataRoots : [jobs.SampleDirectory]);
+        });
+        builder.Services.AddSingleton<JobExecutor>();
+        builder.Services.AddSingleton<JobRunner>();
 
         builder.WebHost.ConfigureKestrel((context, kestrel) =>
         {
@@ -34,6 +49,17 @@ public static class RtoServer
                     endpoints.Add("metrics", "put/get text protocol", listen);
                 });
             }
+
+            JobsOptions jobs = kestrel.ApplicationServices.GetRequiredService<IOptions<JobsOptions>>().Value;
+            if (jobs.Enabled)
+            {
+                jobs.Validate();
+                kestrel.Listen(ParseAddress(jobs.Address, "Jobs:Address"), jobs.Port, listen =>
+                {
+                    listen.UseConnectionHandler<JobsConnectionHandler>();
+                    endpoints.Add("jobs", "JSON jobs over Parquet", listen);
+                });
+            }
         });
 
         configure?.Invoke(builder);
@@ -43,6 +69,15 @@ public static class RtoServer
         if (app.Services.GetRequiredService<IOptions<MetricsOptions>>().Value.Enabled)
         {
             app.Services.GetRequiredService<MetricStore>();
+        }
+
+        // A first start lays out the sample a new user can run a job on straight away.
+        JobsOptions jobsOptions = app.Services.GetRequiredService<IOptions<JobsOptions>>().Value;
+        if (jobsOptions.Enabled && !string.IsNullOrWhiteSpace(jobsOptions.SampleDirectory))
+        {
+            JobSamples.EnsureCreated(jobsOptions.SampleDirectory);
+            app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Rto.Server")
+                .LogInformation("Jobs sample (time_series.parquet, fft.task, stats.task, work.sql) in {SampleDirectory}", Path.GetFullPath(jobsOptions.SampleDirectory));
         }
 
         app.Lifetime.ApplicationStarted.Register(() =>

@@ -1,0 +1,252 @@
+using System.Data.Common;
+using System.Diagnostics;
+using System.Numerics;
+using System.Text.Json;
+using DuckDB.NET.Data;
+using Microsoft.Extensions.Options;
+using Parquet;
+using Parquet.Schema;
+using Rto.Protocols.Jobs;
+
+namespace Rto.Server.Jobs;
+
+/// <summary>Where a job's time went.</summary>
+internal readonly record struct JobPhaseTimes(TimeSpan Read, TimeSpan Compute, TimeSpan Write);
+
+/// <summary>
+/// Runs one job with DuckDB: the input Parquet file is the view <c>input</c>, a <c>.sql</c> task is
+/// one read-only query over it, a <c>.task</c> file names a built-in column operation. The result
+/// goes to <c>&lt;task&gt;_ansver.parquet</c> beside the input.
+/// </summary>
+/// <remarks>
+/// Each job gets its own in-memory DuckDB whose file access is limited to the job's folder
+/// (<c>allowed_directories</c> + <c>enable_external_access=false</c>) and whose configuration is
+/// then locked, so a task cannot read elsewhere, load extensions or undo the limits.
+/// </remarks>
+internal sealed class JobExecutor(DataRoots roots, IOptions<JobsOptions> options)
+{
+    internal const string ResultSuffix = "_ansver.parquet";
+
+    public JobOutcome Execute(JobRequest request, CancellationToken cancellationToken) => Execute(request, cancellationToken, out _);
+
+    public JobOutcome Execute(JobRequest request, CancellationToken cancellationToken, out JobPhaseTimes times)
+    {
+        times = default;
+        if (!roots.TryResolveDirectory(request.Directory, out string directory, out string error)
+            || !DataRoots.TryResolveFile(directory, request.Base, "Base", mustExist: true, out string input, out error)
+            || !DataRoots.TryResolveFile(directory, request.File, "File", mustExist: true, out string taskFile, out error))
+        {
+            return JobOutcome.Failed(error);
+        }
+
+        string extension = Path.GetExtension(request.File!).ToLowerInvariant();
+        if (extension is not (".sql" or ".task"))
+        {
+            return JobOutcome.Failed($"File '{request.File}' is neither a .sql query nor a .task operation.");
+        }
+
+        if (new FileInfo(taskFile).Length > options.Value.MaxTaskFileSize)
+        {
+            return JobOutcome.Failed($"File '{request.File}' is larger than {options.Value.MaxTaskFileSize} bytes.");
+        }
+
+        string resultName = Path.GetFileNameWithoutExtension(request.File!) + ResultSuffix;
+        string result = Path.Combine(directory, resultName);
+        string partial = Path.Combine(directory, "." + resultName + ".partial");
+        try
+        {
+            string text = File.ReadAllText(taskFile);
+            using DuckDBConnection db = OpenSandbox(directory);
+            Execute(db, $"CREATE VIEW input AS SELECT * FROM read_parquet({Literal(input)})");
+            if (extension == ".sql")
+            {
+                if (!IsSingleQuery(db, text, out error))
+                {
+                    return JobOutcome.Failed($"File '{request.File}': {error}");
+                }
+
+                var watch = Stopwatch.StartNew();
+                Execute(db, $"COPY (\n{text.TrimEnd().TrimEnd(';')}\n) TO {Literal(partial)} (FORMAT PARQUET)");
+                times = new JobPhaseTimes(TimeSpan.Zero, watch.Elapsed, TimeSpan.Zero);
+            }
+            else if (!JobTask.TryParse(text, out JobTask task, out error))
+            {
+                return JobOutcome.Failed($"File '{request.File}': {error}");
+            }
+            else if (task.Operation == ColumnOperation.Stats)
+            {
+                var watch = Stopwatch.StartNew();
+                string c = Identifier(task.Column);
+                Execute(db, $"""
+                    COPY (SELECT {Literal(task.Column)} AS "column", count({c}) AS count, avg({c}) AS mean, stddev_samp({c}) AS stddev,
+                          min({c}) AS min, quantile_cont({c}, 0.25) AS q1, median({c}) AS median, quantile_cont({c}, 0.75) AS q3, max({c}) AS max
+                          FROM input) TO {Literal(partial)} (FORMAT PARQUET)
+                    """);
+                times = new JobPhaseTimes(TimeSpan.Zero, watch.Elapsed, TimeSpan.Zero);
+            }
+            else
+            {
+                times = RunFft(db, task.Column, partial, cancellationToken);
+            }
+
+            File.Move(partial, result, overwrite: true);
+            return JobOutcome.Done(resultName);
+        }
+        catch (DbException ex)
+        {
+            return JobOutcome.Failed($"File '{request.File}' failed: {FirstLine(ex.Message)}");
+        }
+        catch (Exception ex) when (ex is IOException or InvalidDataException)
+        {
+            return JobOutcome.Failed($"File '{request.File}' failed: {ex.Message}");
+        }
+        catch (UnauthorizedAccessException ex)
+        {
+            return JobOutcome.Failed($"File '{request.File}' failed: {ex.Message}");
+        }
+        finally
+        {
+            File.Delete(partial);
+        }
+    }
+
+    /// <summary>
+    /// The FFT of one column, unscaled like <c>numpy.fft.fft</c>: the column is read through DuckDB,
+    /// transformed by <see cref="SpectrumTransform"/> (FFTW, or MathNet.Numerics without it), and
+    /// written with Parquet.Net.
+    /// </summary>
+    private static JobPhaseTimes RunFft(DuckDBConnection db, string column, string output, CancellationToken cancellationToken)
+    {
+        var watch = Stopwatch.StartNew();
+        long count = Convert.ToInt64(Scalar(db, "SELECT count(*) FROM input"), System.Globalization.CultureInfo.InvariantCulture);
+        var samples = new Complex[count];
+        using (DuckDBCommand command = db.CreateCommand())
+        {
+            command.CommandText = $"SELECT CAST({Identifier(column)} AS DOUBLE) FROM input";
+            using DbDataReader reader = command.ExecuteReader();
+            long i = 0;
+            while (reader.Read())
+            {
+                if (reader.IsDBNull(0))
+                {
+                    throw new InvalidDataException($"Column '{column}' has a NULL at row {i}; the FFT needs every sample.");
+                }
+
+                samples[i++] = new Complex(reader.GetDouble(0), 0);
+            }
+        }
+
+        TimeSpan read = watch.Elapsed;
+        cancellationToken.ThrowIfCancellationRequested();
+        SpectrumTransform.Forward(samples);
+
+        TimeSpan compute = watch.Elapsed - read;
+        cancellationToken.ThrowIfCancellationRequested();
+        WriteSpectrum(samples, output);
+        return new JobPhaseTimes(read, compute, watch.Elapsed - read - compute);
+    }
+
+    /// <summary>
+    /// Writes the spectrum column by column with Parquet.Net: whole arrays in one call each, where
+    /// a DuckDB appender would cost a managed-to-native round trip per value.
+    /// </summary>
+    private static void WriteSpectrum(Complex[] spectrum, string output)
+    {
+        long[] index = new long[spectrum.Length];
+        double[] re = new double[spectrum.Length], im = new double[spectrum.Length], magnitude = new double[spectrum.Length];
+        for (int k = 0; k < spectrum.Length; k++)
+        {
+            index[k] = k;
+            re[k] = spectrum[k].Real;
+            im[k] = spectrum[k].Imaginary;
+            magnitude[k] = spectrum[k].Magnitude;
+        }
+
+        DataField[] fields = [new DataField<long>("frequency_index"), new DataField<double>("re"), new DataField<double>("im"), new DataField<double>("magnitude")];
+        WriteColumnsAsync(output, fields, index, re, im, magnitude).GetAwaiter().GetResult();
+    }
+
+    private static async Task WriteColumnsAsync(string output, DataField[] fields, long[] index, double[] re, double[] im, double[] magnitude)
+    {
+        await using FileStream file = File.Create(output);
+        await using ParquetWriter writer = await ParquetWriter.CreateAsync(new ParquetSchema(fields), file);
+        using ParquetRowGroupWriter group = writer.CreateRowGroup();
+        await group.WriteAsync<long>(fields[0], index.AsMemory());
+        await group.WriteAsync<double>(fields[1], re.AsMemory());
+        await group.WriteAsync<double>(fields[2], im.AsMemory());
+        await group.WriteAsync<double>(fields[3], magnitude.AsMemory());
+    }
+
+    private static DuckDBConnection OpenSandbox(string directory)
+    {
+        var db = new DuckDBConnection("DataSource=:memory:");
+        try
+        {
+            db.Open();
+            Execute(db, $"SET allowed_directories = [{Literal(directory + Path.DirectorySeparatorChar)}]");
+            Execute(db, "SET autoinstall_known_extensions = false");
+            Execute(db, "SET autoload_known_extensions = false");
+            Execute(db, "SET enable_external_access = false");
+            Execute(db, "SET lock_configuration = true");
+            return db;
+        }
+        catch
+        {
+            db.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Whether <paramref name="sql"/> is exactly one SELECT (or WITH … SELECT) statement, by DuckDB's own parser.</summary>
+    private static bool IsSingleQuery(DuckDBConnection db, string sql, out string error)
+    {
+        string json = (string)Scalar(db, "SELECT json_serialize_sql($sql::VARCHAR)", ("sql", sql))!;
+        using var parsed = JsonDocument.Parse(json);
+        if (parsed.RootElement.GetProperty("error").GetBoolean())
+        {
+            string message = parsed.RootElement.TryGetProperty("error_message", out JsonElement m) ? m.GetString() ?? "" : "";
+            error = message.Contains("Only SELECT", StringComparison.Ordinal)
+                ? "only a single read-only query (SELECT or WITH … SELECT) is allowed."
+                : $"bad SQL: {FirstLine(message)}";
+            return false;
+        }
+
+        if (parsed.RootElement.GetProperty("statements").GetArrayLength() != 1)
+        {
+            error = "only a single read-only query (SELECT or WITH … SELECT) is allowed.";
+            return false;
+        }
+
+        error = string.Empty;
+        return true;
+    }
+
+    private static void Execute(DuckDBConnection db, string sql)
+    {
+        using DuckDBCommand command = db.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+
+    private static object? Scalar(DuckDBConnection db, string sql, params (string Name, object Value)[] parameters)
+    {
+        using DuckDBCommand command = db.CreateCommand();
+        command.CommandText = sql;
+        foreach ((string name, object value) in parameters)
+        {
+            command.Parameters.Add(new DuckDBParameter(name, value));
+        }
+
+        return command.ExecuteScalar();
+    }
+
+    private static string Literal(string text) => "'" + text.Replace("'", "''", StringComparison.Ordinal) + "'";
+
+    private static string Identifier(string name) => "\"" + name.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
+
+    private static string FirstLine(string message)
+    {
+        int newline = message.IndexOf('\n', StringComparison.Ordinal);
+        return (newline < 0 ? message : message[..newline]).Trim();
+    }
+}

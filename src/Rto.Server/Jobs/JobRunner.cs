@@ -1,0 +1,90 @@
+using Microsoft.Extensions.Options;
+using Rto.Protocols.Jobs;
+
+namespace Rto.Server.Jobs;
+
+/// <summary>How a job ended: the result file it wrote, or why it failed.</summary>
+internal readonly record struct JobOutcome(string? ResultFile, string? Error)
+{
+    public static JobOutcome Done(string resultFile) => new(resultFile, null);
+
+    public static JobOutcome Failed(string error) => new(null, error);
+}
+
+/// <summary>
+/// Called as each job takes its slot, before it runs. The default does nothing; tests replace it
+/// to hold a job in the running state deterministically.
+/// </summary>
+internal class JobRunObserver
+{
+    public virtual Task OnJobStartingAsync(JobRequest request, CancellationToken cancellationToken) => Task.CompletedTask;
+}
+
+/// <summary>
+/// Runs jobs at most <see cref="JobsOptions.MaxParallelJobs"/> at a time, with at most
+/// <see cref="JobsOptions.QueueCapacity"/> more waiting (in arrival order) for a slot; a job
+/// beyond that is refused at once rather than queued without bound.
+/// </summary>
+internal sealed partial class JobRunner(JobExecutor executor, JobsActivity activity, JobRunObserver observer, IOptions<JobsOptions> options, ILogger<JobRunner> logger)
+    : IDisposable
+{
+    private readonly SemaphoreSlim _slots = new(options.Value.MaxParallelJobs, options.Value.MaxParallelJobs);
+    private readonly int _maxAdmitted = options.Value.MaxParallelJobs + options.Value.QueueCapacity;
+    private int _admitted;
+
+    public async Task<JobOutcome> RunAsync(JobRequest request, CancellationToken cancellationToken)
+    {
+        if (Interlocked.Increment(ref _admitted) > _maxAdmitted)
+        {
+            Interlocked.Decrement(ref _admitted);
+            return JobOutcome.Failed($"The job queue is full ({options.Value.QueueCapacity} waiting); try again later.");
+        }
+
+        try
+        {
+            await _slots.WaitAsync(cancellationToken);
+            try
+            {
+                activity.JobStarted();
+                try
+                {
+                    await observer.OnJobStartingAsync(request, cancellationToken);
+                    long started = Environment.TickCount64;
+                    JobOutcome outcome = await Task.Run(() => executor.Execute(request, cancellationToken), cancellationToken);
+                    LogFinished(request.Directory, request.File, outcome.Error ?? "ok", Environment.TickCount64 - started);
+                    return outcome;
+                }
+                finally
+                {
+                    activity.JobFinished();
+                }
+            }
+            finally
+            {
+                _slots.Release();
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            return JobOutcome.Failed("The server is shutting down.");
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // Whatever a task breaks in the engine, the client gets an error reply and the server goes on.
+            LogCrashed(ex, request.Directory, request.File);
+            return JobOutcome.Failed($"The job failed unexpectedly: {ex.Message}");
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _admitted);
+        }
+    }
+
+    public void Dispose() => _slots.Dispose();
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Job {Directory} {File} failed unexpectedly")]
+    private partial void LogCrashed(Exception exception, string? directory, string? file);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {Directory} {File} finished: {Outcome} ({ElapsedMs} ms)")]
+    private partial void LogFinished(string? directory, string? file, string outcome, long elapsedMs);
+}
