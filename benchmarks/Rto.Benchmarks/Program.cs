@@ -4,7 +4,7 @@ using Rto.Benchmarks.Load;
 namespace Rto.Benchmarks;
 
 /// <summary>
-/// <c>load ...</c> drives a real server over TCP; everything else goes to BenchmarkDotNet
+/// <c>load ...</c> drives a real server over TCP, <c>jobs ...</c> times a Parquet job against numpy; everything else goes to BenchmarkDotNet
 /// (e.g. <c>--filter '*MetricStore*'</c>, <c>--list flat</c>, <c>--job short</c>).
 /// </summary>
 /// <remarks>
@@ -18,6 +18,11 @@ public static class Program
         if (args.Length > 0 && args[0] == "load")
         {
             return await LoadCommand.RunAsync(args[1..]);
+        }
+
+        if (args.Length > 0 && args[0] == "jobs")
+        {
+            return await Jobs.JobTimingCommand.RunAsync(args[1..]);
         }
 
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
