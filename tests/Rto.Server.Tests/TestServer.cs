@@ -20,6 +20,11 @@ internal sealed class TestServer : IAsyncDisposable
 
     public IPEndPoint MetricsEndPoint => _app.Services.GetRequiredService<RtoEndpoints>().GetEndPoint("metrics");
 
+    public IPEndPoint MessengerEndPoint => _app.Services.GetRequiredService<RtoEndpoints>().GetEndPoint("messenger");
+
+    /// <summary>The messenger endpoint as a client address, <c>127.0.0.1:port</c>.</summary>
+    public string MessengerAddress => $"127.0.0.1:{MessengerEndPoint.Port}";
+
     public IServiceProvider Services => _app.Services;
 
     public static string NewDataDirectory() => Path.Combine(Path.GetTempPath(), "rto-tests", Guid.NewGuid().ToString("N"));
@@ -27,11 +32,19 @@ internal sealed class TestServer : IAsyncDisposable
     public static async Task<TestServer> StartAsync(string? dataDirectory = null, params string[] settings)
     {
         dataDirectory ??= NewDataDirectory();
-        string[] args = [$"--Metrics:Port=0", $"--Metrics:DataDirectory={dataDirectory}", "--Metrics:Fsync=Never", "--Logging:LogLevel:Default=Warning", .. settings];
+        string[] args =
+        [
+            "--Metrics:Port=0", $"--Metrics:DataDirectory={dataDirectory}", "--Metrics:Fsync=Never",
+            "--Messenger:Address=127.0.0.1", "--Messenger:Port=0",
+            "--Logging:LogLevel:Default=Warning", .. settings,
+        ];
         WebApplication app = RtoServer.Build(args);
         await app.StartAsync();
         return new TestServer(app, dataDirectory);
     }
+
+    /// <summary>Stops the server (as Ctrl-C would) without disposing it.</summary>
+    public Task StopAsync() => _app.StopAsync();
 
     public async ValueTask DisposeAsync()
     {

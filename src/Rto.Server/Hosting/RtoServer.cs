@@ -1,6 +1,7 @@
 using System.Net;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Options;
+using Rto.Server.Messaging;
 using Rto.Server.Metrics;
 
 namespace Rto.Server.Hosting;
@@ -20,6 +21,7 @@ public static class RtoServer
 
         builder.Services.AddOptions<MetricsOptions>().BindConfiguration(MetricsOptions.SectionName);
         builder.Services.AddSingleton(sp => new MetricStore(sp.GetRequiredService<IOptions<MetricsOptions>>().Value, sp.GetRequiredService<ILogger<MetricStore>>()));
+        builder.AddMessenger();
 
         builder.WebHost.ConfigureKestrel((context, kestrel) =>
         {
@@ -34,6 +36,8 @@ public static class RtoServer
                     endpoints.Add("metrics", "put/get text protocol", listen);
                 });
             }
+
+            kestrel.ListenMessenger(endpoints, ParseAddress);
         });
 
         configure?.Invoke(builder);
@@ -44,6 +48,8 @@ public static class RtoServer
         {
             app.Services.GetRequiredService<MetricStore>();
         }
+
+        app.MapMessenger();
 
         app.Lifetime.ApplicationStarted.Register(() =>
             app.Services.GetRequiredService<RtoEndpoints>().LogBanner(app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Rto.Server")));
