@@ -66,11 +66,12 @@ public sealed partial class MessageStreamReader(
             {
                 using MessageSubscription subscription = await client.SubscribeAsync(stoppingToken);
                 delay = settings.ReconnectInitialDelay;
+                buffer.ForgetSent();
                 SetOpen(true);
                 LogOpened(client.Address);
                 await foreach (ChatMessage message in subscription.ReadAllAsync(stoppingToken))
                 {
-                    buffer.Add(new BufferedMessage(message.Author, message.Text, message.SendTimeText));
+                    buffer.Add(new BufferedMessage(message.Author, message.Text, message.SendTimeText), message.SendTime);
                 }
 
                 LogEndedByServer(client.Address);

@@ -9,7 +9,8 @@ namespace Rto.Samples.MessengerHttpClient;
 /// buffers what arrives, and serves:
 /// <list type="bullet">
 /// <item><c>POST /sendMessage</c> <c>{"author","text"}</c> → <c>{"sendTime"}</c></item>
-/// <item><c>POST /getAndFlushMessages</c> → <c>[{"author","text","sendTime"}, …]</c>, emptying the buffer</item>
+/// <item><c>POST /getAndFlushMessages</c> → <c>[{"author","text","sendTime"}, …]</c>, emptying the buffer
+/// (it first waits up to <see cref="MessengerHttpSettings.FlushWait"/> for this client's own sends to arrive)</item>
 /// <item><c>GET /</c> → 200 with the stream's state, for readiness checks</item>
 /// </list>
 /// </summary>
@@ -28,6 +29,12 @@ public static class MessengerHttpClientApp
         builder.Services.AddSingleton(_ => new MessengerClient(settings.ServerAddress, new MessengerClientOptions { SendTimeout = settings.SendTimeout }));
         builder.Services.AddSingleton<MessageStreamReader>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<MessageStreamReader>());
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        builder.Logging.AddSimpleConsole(console =>
+        {
+            console.SingleLine = true;
+            console.TimestampFormat = "yyyy-MM-dd HH:mm:ss.fff ";
+        });
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.Listen(settings.HttpAddress, settings.HttpPort);
@@ -40,11 +47,12 @@ public static class MessengerHttpClientApp
         app.MapGet("/", (MessageStreamReader reader) =>
             Results.Ok(new { status = "ok", server = settings.ServerAddress, stream = reader.IsOpen ? "open" : "reconnecting" }));
         app.MapPost("/sendMessage", SendMessageAsync);
-        app.MapPost("/getAndFlushMessages", (MessageBuffer buffer) => Results.Ok(buffer.Flush()));
+        app.MapPost("/getAndFlushMessages", async (MessageBuffer buffer, MessageStreamReader reader, CancellationToken cancellationToken) =>
+            Results.Ok(await buffer.FlushAsync(reader.IsOpen ? settings.FlushWait : TimeSpan.Zero, cancellationToken)));
         return app;
     }
 
-    private static async Task<IResult> SendMessageAsync(HttpRequest request, MessengerClient client, CancellationToken cancellationToken)
+    private static async Task<IResult> SendMessageAsync(HttpRequest request, MessengerClient client, MessageBuffer buffer, CancellationToken cancellationToken)
     {
         // The content type is not checked: `curl -d` sends JSON labelled as a form.
         string author, text;
@@ -69,6 +77,7 @@ public static class MessengerHttpClientApp
         try
         {
             Timestamp sendTime = await client.SendAsync(author, text, cancellationToken);
+            buffer.RecordSent(sendTime);
             return Results.Ok(new { sendTime = MessengerTime.ToText(sendTime) });
         }
         catch (MessengerClientException ex)

@@ -31,6 +31,12 @@ public sealed record MessengerHttpSettings
     /// <summary>The longest wait between two attempts to reopen the stream (<c>MESSENGER_RECONNECT_MAX_DELAY</c>).</summary>
     public TimeSpan ReconnectMaxDelay { get; init; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// How long a flush waits for this client's own sent messages to arrive on the stream, so that
+    /// send-then-flush shows the message. Only used while the stream is open.
+    /// </summary>
+    public TimeSpan FlushWait { get; init; } = TimeSpan.FromSeconds(1);
+
     /// <summary>Reads the settings from <paramref name="configuration"/> (environment variables and command line).</summary>
     public static MessengerHttpSettings From(IConfiguration configuration)
     {

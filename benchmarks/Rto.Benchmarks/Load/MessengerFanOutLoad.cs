@@ -1,0 +1,298 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using Google.Protobuf.WellKnownTypes;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Rto.Client.Messaging;
+using Rto.Server.Hosting;
+
+namespace Rto.Benchmarks.Load;
+
+/// <summary>
+/// Messenger fan-out load: one sender, N readers (each on its own connection, as separate
+/// clients would be), over loopback. Reports deliveries per second (messages × readers that
+/// received them) and the send-to-receive latency, measured from just before the sender's
+/// <c>SendMessage</c> call to the moment a reader has the message.
+/// </summary>
+/// <remarks>
+/// <c>--rate 0</c> sends as fast as the readers keep up: the sender pauses whenever the slowest
+/// reader is more than <c>--window</c> messages behind, so the figure is a sustainable rate, not
+/// a burst into buffers. <c>--rate N</c> paces the sender at N messages/s for latency figures.
+/// Without <c>--server</c> the server runs in this process on a free loopback port.
+/// </remarks>
+public static class MessengerFanOutLoad
+{
+    private const string Usage =
+        "usage: load messenger [--readers 100] [--duration 10] [--warmup 1] [--rate 0|N] [--window 256] [--size 32] [--server host:port]";
+
+    /// <summary>Runs the load; returns 0 when every reader got every message, 1 otherwise, 2 on bad arguments.</summary>
+    public static async Task<int> RunAsync(string[] args)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        Settings settings;
+        try
+        {
+            settings = Settings.Parse(args is ["messenger", ..] ? args[1..] : args);
+        }
+        catch (FormatException ex)
+        {
+            await Console.Error.WriteLineAsync(ex.Message + Environment.NewLine + Usage);
+            return 2;
+        }
+
+        WebApplication? server = null;
+        string address = settings.Server ?? "";
+        if (settings.Server is null)
+        {
+            server = RtoServer.Build(
+            [
+                "--Metrics:Enabled=false", "--Messenger:Address=127.0.0.1", "--Messenger:Port=0",
+                $"--Messenger:StreamBufferCapacity={Math.Max(1024, settings.Window * 4)}", "--Logging:LogLevel:Default=Warning",
+            ]);
+            await server.StartAsync();
+            IPEndPoint endPoint = server.Services.GetRequiredService<RtoEndpoints>().GetEndPoint("messenger");
+            address = $"127.0.0.1:{endPoint.Port}";
+        }
+
+        try
+        {
+            return await RunAgainstAsync(address, settings);
+        }
+        finally
+        {
+            if (server is not null)
+            {
+                await server.StopAsync();
+                await server.DisposeAsync();
+            }
+        }
+    }
+
+    private static async Task<int> RunAgainstAsync(string address, Settings settings)
+    {
+        Console.WriteLine($"messenger fan-out: server {address}, {settings.Readers} readers, rate {(settings.Rate == 0 ? "max" : settings.Rate.ToString(CultureInfo.InvariantCulture) + "/s")}, " +
+            $"window {settings.Window}, text {settings.Size} B, warm-up {settings.Warmup} s, duration {settings.Duration} s, {Environment.ProcessorCount} cores");
+
+        var readers = new Reader[settings.Readers];
+        using var stop = new CancellationTokenSource();
+        for (int i = 0; i < readers.Length; i++)
+        {
+            readers[i] = new Reader(new MessengerClient(address));
+            await readers[i].OpenAsync();
+        }
+
+        Task[] reading = [.. readers.Select(r => r.RunAsync(stop.Token))];
+        using var sender = new MessengerClient(address);
+        string padding = new('x', Math.Max(0, settings.Size - 20));
+        long sent = 0;
+        long measuredFrom = 0;
+        long measureStartSent = 0;
+        long[] measureStartReceived = new long[readers.Length];
+        var clock = Stopwatch.StartNew();
+        TimeSpan warmup = TimeSpan.FromSeconds(settings.Warmup);
+        TimeSpan end = warmup + TimeSpan.FromSeconds(settings.Duration);
+        double interval = settings.Rate > 0 ? Stopwatch.Frequency / (double)settings.Rate : 0;
+        long paceStart = Stopwatch.GetTimestamp();
+        bool measuring = false;
+        int failures = 0;
+
+        try
+        {
+            while (clock.Elapsed < end)
+            {
+                if (!measuring && clock.Elapsed >= warmup)
+                {
+                    measuring = true;
+                    measuredFrom = Stopwatch.GetTimestamp();
+                    measureStartSent = sent;
+                    for (int i = 0; i < readers.Length; i++)
+                    {
+                        measureStartReceived[i] = readers[i].Received;
+                        readers[i].RecordLatency = true;
+                    }
+                }
+
+                if (interval > 0)
+                {
+                    // Pace from a fixed schedule so a slow send does not lower the offered rate.
+                    long due = paceStart + (long)(sent * interval);
+                    long wait = due - Stopwatch.GetTimestamp();
+                    if (wait > 0)
+                    {
+                        await Task.Delay(TimeSpan.FromSeconds(wait / (double)Stopwatch.Frequency));
+                    }
+                }
+                else
+                {
+                    while (sent - MinReceived(readers) > settings.Window)
+                    {
+                        await Task.Yield();
+                        if (clock.Elapsed >= end || readers.Any(r => r.Failure is not null))
+                        {
+                            break;
+                        }
+                    }
+                }
+
+                long started = Stopwatch.GetTimestamp();
+                await sender.SendAsync("load", started.ToString(CultureInfo.InvariantCulture) + " " + padding);
+                sent++;
+            }
+        }
+        catch (MessengerClientException ex)
+        {
+            Console.WriteLine($"sender failed: {ex.Message}");
+            failures++;
+        }
+
+        long measuredTo = Stopwatch.GetTimestamp();
+        long measuredSent = sent - measureStartSent;
+        long measuredDeliveries = readers.Select((r, i) => r.Received - measureStartReceived[i]).Sum();
+        foreach (Reader reader in readers)
+        {
+            reader.RecordLatency = false;
+        }
+
+        // Let the readers drain, then check that every one got every message.
+        var drain = Stopwatch.StartNew();
+        while (MinReceived(readers) < sent && drain.Elapsed < TimeSpan.FromSeconds(10) && readers.All(r => r.Failure is null))
+        {
+            await Task.Delay(10);
+        }
+
+        await stop.CancelAsync();
+        await Task.WhenAll(reading);
+        foreach (Reader reader in readers)
+        {
+            if (reader.Failure is not null)
+            {
+                failures++;
+                Console.WriteLine($"reader failed: {reader.Failure.Message}");
+            }
+            else if (reader.Received != sent)
+            {
+                failures++;
+                Console.WriteLine($"reader got {reader.Received} of {sent} messages");
+            }
+
+            reader.Dispose();
+        }
+
+        double seconds = (measuredTo - measuredFrom) / (double)Stopwatch.Frequency;
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"sent {measuredSent} messages in {seconds:0.00} s = {measuredSent / seconds:0} msg/s; deliveries {measuredDeliveries} = {measuredDeliveries / seconds:0}/s"));
+
+        long[] latencies = [.. readers.SelectMany(r => r.Latencies)];
+        Array.Sort(latencies);
+        if (latencies.Length > 0)
+        {
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"send-to-receive latency over {latencies.Length} deliveries: p50 {Ms(Percentile(latencies, 0.50)):0.000} ms, p99 {Ms(Percentile(latencies, 0.99)):0.000} ms, p99.9 {Ms(Percentile(latencies, 0.999)):0.000} ms, max {Ms(latencies[^1]):0.000} ms"));
+        }
+
+        Console.WriteLine(failures == 0 ? $"every reader got all {sent} messages in order" : $"{failures} failures");
+        return failures == 0 ? 0 : 1;
+    }
+
+    private static long MinReceived(Reader[] readers)
+    {
+        long min = long.MaxValue;
+        foreach (Reader reader in readers)
+        {
+            min = Math.Min(min, reader.Received);
+        }
+
+        return min;
+    }
+
+    private static long Percentile(long[] sorted, double p) => sorted[Math.Min(sorted.Length - 1, (int)(p * sorted.Length))];
+
+    private static double Ms(long ticks) => ticks * 1000.0 / Stopwatch.Frequency;
+
+    private sealed class Reader(MessengerClient client) : IDisposable
+    {
+        private MessageSubscription? _subscription;
+        private long _received;
+
+        public long Received => Interlocked.Read(ref _received);
+
+        public volatile bool RecordLatency;
+
+        public List<long> Latencies { get; } = [];
+
+        public Exception? Failure { get; private set; }
+
+        public async Task OpenAsync() => _subscription = await client.SubscribeAsync();
+
+        public async Task RunAsync(CancellationToken cancellationToken)
+        {
+            Timestamp? last = null;
+            try
+            {
+                await foreach (ChatMessage message in _subscription!.ReadAllAsync(cancellationToken))
+                {
+                    long now = Stopwatch.GetTimestamp();
+                    if (last is not null && message.SendTime <= last)
+                    {
+                        throw new InvalidOperationException($"out of order: {message.SendTimeText} after {MessengerTime.ToText(last)}");
+                    }
+
+                    last = message.SendTime;
+                    if (RecordLatency)
+                    {
+                        ReadOnlySpan<char> text = message.Text;
+                        Latencies.Add(now - long.Parse(text[..text.IndexOf(' ')], CultureInfo.InvariantCulture));
+                    }
+
+                    Interlocked.Increment(ref _received);
+                }
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+            }
+            catch (Exception ex)
+            {
+                Failure = ex;
+            }
+        }
+
+        public void Dispose()
+        {
+            _subscription?.Dispose();
+            client.Dispose();
+        }
+    }
+
+    private sealed record Settings(int Readers, int Duration, int Warmup, int Rate, int Window, int Size, string? Server)
+    {
+        public static Settings Parse(string[] args)
+        {
+            var settings = new Settings(100, 10, 1, 0, 256, 32, null);
+            for (int i = 0; i < args.Length; i++)
+            {
+                string name = args[i];
+                string value = i + 1 < args.Length ? args[++i] : throw new FormatException($"{name} needs a value.");
+                settings = name switch
+                {
+                    "--readers" => settings with { Readers = Positive(name, value) },
+                    "--duration" => settings with { Duration = Positive(name, value) },
+                    "--warmup" => settings with { Warmup = NonNegative(name, value) },
+                    "--rate" => settings with { Rate = NonNegative(name, value) },
+                    "--window" => settings with { Window = Positive(name, value) },
+                    "--size" => settings with { Size = Positive(name, value) },
+                    "--server" => settings with { Server = value },
+                    _ => throw new FormatException($"Unknown option {name}."),
+                };
+            }
+
+            return settings;
+        }
+
+        private static int Positive(string name, string value) =>
+            NonNegative(name, value) is > 0 and int n ? n : throw new FormatException($"{name} must be positive.");
+
+        private static int NonNegative(string name, string value) =>
+            int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out int n) ? n : throw new FormatException($"{name} '{value}' is not a number.");
+    }
+}
