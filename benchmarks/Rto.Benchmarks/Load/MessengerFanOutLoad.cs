@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using Google.Protobuf.WellKnownTypes;
+using Grpc.Net.Client;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Rto.Client.Messaging;
@@ -24,7 +25,7 @@ namespace Rto.Benchmarks.Load;
 public static class MessengerFanOutLoad
 {
     private const string Usage =
-        "usage: load messenger [--readers 100] [--duration 10] [--warmup 1] [--rate 0|N] [--window 256] [--size 32] [--server host:port]";
+        "usage: load messenger [--readers 100] [--connections 100] [--duration 10] [--warmup 1] [--rate 0|N] [--window 1000] [--inflight 32] [--size 32] [--server host:port]";
 
     /// <summary>Runs the load; returns 0 when every reader got every message, 1 otherwise, 2 on bad arguments.</summary>
     public static async Task<int> RunAsync(string[] args)
@@ -71,14 +72,17 @@ public static class MessengerFanOutLoad
 
     private static async Task<int> RunAgainstAsync(string address, Settings settings)
     {
-        Console.WriteLine($"messenger fan-out: server {address}, {settings.Readers} readers, rate {(settings.Rate == 0 ? "max" : settings.Rate.ToString(CultureInfo.InvariantCulture) + "/s")}, " +
-            $"window {settings.Window}, text {settings.Size} B, warm-up {settings.Warmup} s, duration {settings.Duration} s, {Environment.ProcessorCount} cores");
+        Console.WriteLine($"messenger fan-out: server {address}, {settings.Readers} readers on {Math.Min(settings.Connections, settings.Readers)} connections, rate {(settings.Rate == 0 ? "max" : settings.Rate.ToString(CultureInfo.InvariantCulture) + "/s")}, " +
+            $"window {settings.Window}, {(settings.Rate == 0 ? settings.InFlight : 1)} sends in flight, text {settings.Size} B, warm-up {settings.Warmup} s, duration {settings.Duration} s, {Environment.ProcessorCount} cores");
 
         var readers = new Reader[settings.Readers];
         using var stop = new CancellationTokenSource();
+        // Readers share --connections HTTP/2 connections (by default each has its own, as
+        // separate client processes would).
+        GrpcChannel[] channels = [.. Enumerable.Range(0, Math.Min(settings.Connections, settings.Readers)).Select(_ => GrpcChannel.ForAddress(MessengerClient.ParseAddress(address)))];
         for (int i = 0; i < readers.Length; i++)
         {
-            readers[i] = new Reader(new MessengerClient(address));
+            readers[i] = new Reader(new MessengerClient(channels[i % channels.Length]));
             await readers[i].OpenAsync();
         }
 
@@ -94,51 +98,78 @@ public static class MessengerFanOutLoad
         TimeSpan end = warmup + TimeSpan.FromSeconds(settings.Duration);
         double interval = settings.Rate > 0 ? Stopwatch.Frequency / (double)settings.Rate : 0;
         long paceStart = Stopwatch.GetTimestamp();
+        long scheduled = 0;
+        List<Task> pending = [];
         bool measuring = false;
         int failures = 0;
 
-        try
+        // Slot 0 ends the warm-up, so the measured window starts at one known point.
+        void StartMeasuring()
+        {
+            measuredFrom = Stopwatch.GetTimestamp();
+            measureStartSent = Interlocked.Read(ref sent);
+            for (int i = 0; i < readers.Length; i++)
+            {
+                measureStartReceived[i] = readers[i].Received;
+                readers[i].RecordLatency = true;
+            }
+
+            measuring = true;
+        }
+
+        async Task SendLoopAsync(int slot)
         {
             while (clock.Elapsed < end)
             {
-                if (!measuring && clock.Elapsed >= warmup)
+                if (slot == 0 && !measuring && clock.Elapsed >= warmup)
                 {
-                    measuring = true;
-                    measuredFrom = Stopwatch.GetTimestamp();
-                    measureStartSent = sent;
-                    for (int i = 0; i < readers.Length; i++)
-                    {
-                        measureStartReceived[i] = readers[i].Received;
-                        readers[i].RecordLatency = true;
-                    }
+                    StartMeasuring();
                 }
 
                 if (interval > 0)
                 {
-                    // Pace from a fixed schedule so a slow send does not lower the offered rate.
-                    long due = paceStart + (long)(sent * interval);
+                    // Open loop: sends start on a fixed schedule whether or not earlier ones have
+                    // finished, so slow replies show up as latency instead of a lower rate.
+                    long due = paceStart + (long)(scheduled * interval);
                     long wait = due - Stopwatch.GetTimestamp();
                     if (wait > 0)
                     {
                         await Task.Delay(TimeSpan.FromSeconds(wait / (double)Stopwatch.Frequency));
                     }
+
+                    scheduled++;
+                    pending.Add(SendOneAsync());
+                    if (pending.Count > 4096)
+                    {
+                        pending.RemoveAll(t => t.IsCompletedSuccessfully);
+                    }
+
+                    continue;
                 }
                 else
                 {
-                    while (sent - MinReceived(readers) > settings.Window)
+                    while (Interlocked.Read(ref sent) - MinReceived(readers) > settings.Window && clock.Elapsed < end)
                     {
-                        await Task.Yield();
-                        if (clock.Elapsed >= end || readers.Any(r => r.Failure is not null))
-                        {
-                            break;
-                        }
+                        await Task.Delay(1);
                     }
                 }
 
-                long started = Stopwatch.GetTimestamp();
-                await sender.SendAsync("load", started.ToString(CultureInfo.InvariantCulture) + " " + padding);
-                sent++;
+                await SendOneAsync();
             }
+        }
+
+        async Task SendOneAsync()
+        {
+            long started = Stopwatch.GetTimestamp();
+            await sender.SendAsync("load", started.ToString(CultureInfo.InvariantCulture) + " " + padding);
+            Interlocked.Increment(ref sent);
+        }
+
+        try
+        {
+            // One sender client; at full rate it keeps several calls in flight on its connection.
+            await Task.WhenAll(Enumerable.Range(0, settings.Rate > 0 ? 1 : settings.InFlight).Select(slot => Task.Run(() => SendLoopAsync(slot))));
+            await Task.WhenAll(pending);
         }
         catch (MessengerClientException ex)
         {
@@ -177,6 +208,11 @@ public static class MessengerFanOutLoad
             }
 
             reader.Dispose();
+        }
+
+        foreach (GrpcChannel channel in channels)
+        {
+            channel.Dispose();
         }
 
         double seconds = (measuredTo - measuredFrom) / (double)Stopwatch.Frequency;
@@ -264,11 +300,11 @@ public static class MessengerFanOutLoad
         }
     }
 
-    private sealed record Settings(int Readers, int Duration, int Warmup, int Rate, int Window, int Size, string? Server)
+    private sealed record Settings(int Readers, int Connections, int Duration, int Warmup, int Rate, int Window, int Size, int InFlight, string? Server)
     {
         public static Settings Parse(string[] args)
         {
-            var settings = new Settings(100, 10, 1, 0, 256, 32, null);
+            var settings = new Settings(100, int.MaxValue, 10, 1, 0, 1000, 32, 32, null);
             for (int i = 0; i < args.Length; i++)
             {
                 string name = args[i];
@@ -276,11 +312,13 @@ public static class MessengerFanOutLoad
                 settings = name switch
                 {
                     "--readers" => settings with { Readers = Positive(name, value) },
+                    "--connections" => settings with { Connections = Positive(name, value) },
                     "--duration" => settings with { Duration = Positive(name, value) },
                     "--warmup" => settings with { Warmup = NonNegative(name, value) },
                     "--rate" => settings with { Rate = NonNegative(name, value) },
                     "--window" => settings with { Window = Positive(name, value) },
                     "--size" => settings with { Size = Positive(name, value) },
+                    "--inflight" => settings with { InFlight = Positive(name, value) },
                     "--server" => settings with { Server = value },
                     _ => throw new FormatException($"Unknown option {name}."),
                 };

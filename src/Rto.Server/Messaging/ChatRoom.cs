@@ -1,43 +1,60 @@
-using System.Threading.Channels;
+using Google.Protobuf;
 using Rto.Protocols.Messaging;
 
 namespace Rto.Server.Messaging;
 
 /// <summary>
-/// The one shared chat: accepts messages, stamps them with a strictly increasing send time and
-/// fans each out to every open subscription. Acceptance and fan-out happen under one lock, so
-/// every subscription sees the messages in the same order, and a subscription gets exactly the
-/// messages accepted after <see cref="Subscribe"/> returned. Fan-out never waits: each
-/// subscription has a bounded buffer, and a full one is handled by <see cref="SlowReaderPolicy"/>.
+/// The one shared chat: accepts messages, stamps each with a strictly increasing send time and
+/// a sequence number, and keeps the newest <see cref="MessengerOptions.StreamBufferCapacity"/>
+/// of them in a ring that every open stream reads at its own pace.
 /// </summary>
-internal sealed partial class ChatRoom : IDisposable
+/// <remarks>
+/// Acceptance is one short critical section (stamp, store, advance the head), so all streams see
+/// one order, and a subscription starts at the head: it gets exactly the messages accepted after
+/// <see cref="Subscribe"/> returned. Publishing never waits for a reader and costs the same for
+/// 1 or 1,000 streams; readers take no lock. A reader more than a ring behind finds its next
+/// message overwritten and is handled by <see cref="SlowReaderPolicy"/>.
+/// </remarks>
+internal sealed class ChatRoom : IDisposable
 {
     private readonly Lock _gate = new();
     private readonly SendClock _clock;
-    private readonly int _capacity;
-    private readonly SlowReaderPolicy _policy;
-    private readonly ILogger<ChatRoom> _logger;
+    private readonly ChatEntry?[] _ring;
     private readonly CancellationTokenSource _closing = new();
-    private ChatSubscription[] _subscriptions = [];
-    private bool _closed;
+    private TaskCompletionSource _published = NewSignal();
+    private long _head;
+    private int _subscriptions;
+    private volatile bool _closed;
 
-    public ChatRoom(MessengerOptions options, TimeProvider time, ILogger<ChatRoom> logger)
+    public ChatRoom(MessengerOptions options, TimeProvider time)
     {
         _clock = new SendClock(time);
-        _capacity = options.StreamBufferCapacity;
-        _policy = options.SlowReader;
-        _logger = logger;
+        _ring = new ChatEntry?[options.StreamBufferCapacity];
+        Policy = options.SlowReader;
     }
+
+    public SlowReaderPolicy Policy { get; }
+
+    /// <summary>How far a stream may fall behind: the ring's size.</summary>
+    public int Capacity => _ring.Length;
+
+    public int SubscriptionCount => Volatile.Read(ref _subscriptions);
+
+    public bool IsClosed => _closed;
 
     /// <summary>Cancelled when the room closes (server shutdown).</summary>
     public CancellationToken Closing => _closing.Token;
 
-    public int SubscriptionCount => Volatile.Read(ref _subscriptions).Length;
+    /// <summary>The sequence number the next message will get.</summary>
+    internal long Head => Volatile.Read(ref _head);
+
+    /// <summary>Completes at the next publish (or close); take it before checking <see cref="Head"/>.</summary>
+    internal Task NextPublish => Volatile.Read(ref _published).Task;
 
     /// <summary>Accepts a message; false once the room is closed.</summary>
     public bool TryPublish(string author, string text, out ReadMessagesResponse message)
     {
-        List<ChatSubscription>? evicted = null;
+        TaskCompletionSource published;
         lock (_gate)
         {
             if (_closed)
@@ -48,55 +65,31 @@ internal sealed partial class ChatRoom : IDisposable
 
             // One immutable message object is shared by every stream and the sender's reply.
             message = new ReadMessagesResponse { Author = author, Text = text, SendTime = _clock.Next() };
-            foreach (ChatSubscription subscription in _subscriptions)
-            {
-                if (!subscription.Offer(message))
-                {
-                    (evicted ??= []).Add(subscription);
-                }
-            }
-
-            if (evicted is not null)
-            {
-                _subscriptions = [.. _subscriptions.Except(evicted)];
-            }
+            long sequence = _head;
+            Volatile.Write(ref _ring[sequence % _ring.Length], new ChatEntry(sequence, message));
+            Volatile.Write(ref _head, sequence + 1);
+            published = _published;
+            _published = NewSignal();
         }
 
-        if (evicted is not null)
-        {
-            foreach (ChatSubscription subscription in evicted)
-            {
-                LogEvicted(subscription.Id, _capacity);
-                subscription.Complete(new ReaderFellBehindException(_capacity));
-            }
-        }
-
+        published.TrySetResult();
         return true;
     }
 
-    /// <summary>Opens a subscription: every message accepted after this returns is offered to it.</summary>
+    /// <summary>Opens a subscription at the head: every message accepted after this returns reaches it.</summary>
     public ChatSubscription Subscribe()
     {
-        var subscription = new ChatSubscription(this, _capacity, _policy);
+        Interlocked.Increment(ref _subscriptions);
         lock (_gate)
         {
-            if (_closed)
-            {
-                subscription.Complete(null);
-            }
-            else
-            {
-                _subscriptions = [.. _subscriptions, subscription];
-            }
+            return new ChatSubscription(this, _head);
         }
-
-        return subscription;
     }
 
-    /// <summary>Ends every subscription and refuses new messages; streams then finish promptly.</summary>
+    /// <summary>Refuses new messages and ends every subscription; streams then finish promptly.</summary>
     public void Close()
     {
-        ChatSubscription[] open;
+        TaskCompletionSource published;
         lock (_gate)
         {
             if (_closed)
@@ -105,15 +98,10 @@ internal sealed partial class ChatRoom : IDisposable
             }
 
             _closed = true;
-            open = _subscriptions;
-            _subscriptions = [];
+            published = _published;
         }
 
-        foreach (ChatSubscription subscription in open)
-        {
-            subscription.Complete(null);
-        }
-
+        published.TrySetResult();
         _closing.Cancel();
     }
 
@@ -123,59 +111,131 @@ internal sealed partial class ChatRoom : IDisposable
         _closing.Dispose();
     }
 
-    internal void Unsubscribe(ChatSubscription subscription)
+    internal ChatEntry? EntryAt(long sequence) => Volatile.Read(ref _ring[sequence % _ring.Length]);
+
+    internal void Unsubscribe() => Interlocked.Decrement(ref _subscriptions);
+
+    private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+}
+
+/// <summary>A message in the ring with its sequence number, which tells a reader whether its slot was reused.</summary>
+internal sealed class ChatEntry(long sequence, ReadMessagesResponse message)
+{
+    private byte[]? _frame;
+
+    public long Sequence { get; } = sequence;
+
+    public ReadMessagesResponse Message { get; } = message;
+
+    /// <summary>
+    /// The message as one gRPC length-prefixed frame (uncompressed flag, big-endian length,
+    /// protobuf bytes), serialized once for every stream on first use outside the room's lock.
+    /// </summary>
+    public ReadOnlySpan<byte> Frame
     {
-        lock (_gate)
+        get
         {
-            int index = Array.IndexOf(_subscriptions, subscription);
-            if (index >= 0)
+            byte[]? frame = Volatile.Read(ref _frame);
+            if (frame is null)
             {
-                _subscriptions = [.. _subscriptions[..index], .. _subscriptions[(index + 1)..]];
+                int size = Message.CalculateSize();
+                frame = new byte[5 + size];
+                System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(frame.AsSpan(1), size);
+                Message.WriteTo(frame.AsSpan(5));
+
+                // Two readers may race to build it; both results are identical and either wins.
+                frame = Interlocked.CompareExchange(ref _frame, frame, null) ?? frame;
             }
+
+            return frame;
+        }
+    }
+}
+
+/// <summary>What <see cref="ChatSubscription.TryRead"/> found.</summary>
+internal enum ChatReadStatus
+{
+    Message,
+    Empty,
+    FellBehind,
+    Closed,
+}
+
+/// <summary>One reader's cursor into the <see cref="ChatRoom"/>. Used by one stream loop at a time.</summary>
+internal sealed class ChatSubscription : IDisposable
+{
+    private readonly ChatRoom _room;
+    private long _cursor;
+    private bool _disposed;
+
+    internal ChatSubscription(ChatRoom room, long start)
+    {
+        _room = room;
+        _cursor = start;
+    }
+
+    /// <summary>Messages skipped under <see cref="SlowReaderPolicy.DropOldest"/>.</summary>
+    public long Dropped { get; private set; }
+
+    /// <summary>Whether a message is ready to read now.</summary>
+    public bool HasMessage => _cursor < _room.Head && !_room.IsClosed;
+
+    public ChatReadStatus TryRead(out ChatEntry? message)
+    {
+        message = null;
+        while (true)
+        {
+            if (_room.IsClosed)
+            {
+                return ChatReadStatus.Closed;
+            }
+
+            if (_cursor >= _room.Head)
+            {
+                return ChatReadStatus.Empty;
+            }
+
+            // Below the head the slot is written; a larger sequence there means it was reused.
+            ChatEntry entry = _room.EntryAt(_cursor)!;
+            if (entry.Sequence == _cursor)
+            {
+                _cursor++;
+                message = entry;
+                return ChatReadStatus.Message;
+            }
+
+            if (_room.Policy == SlowReaderPolicy.Disconnect)
+            {
+                return ChatReadStatus.FellBehind;
+            }
+
+            long oldest = _room.Head - _room.Capacity + 1;
+            Dropped += oldest - _cursor;
+            _cursor = oldest;
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Messenger stream {Subscription} fell {Capacity} messages behind and is disconnected")]
-    private partial void LogEvicted(long subscription, int capacity);
-}
-
-/// <summary>One reader's place in the <see cref="ChatRoom"/>: a bounded buffer of messages to deliver.</summary>
-internal sealed class ChatSubscription : IDisposable
-{
-    private static long s_nextId;
-
-    private readonly ChatRoom _room;
-    private readonly Channel<ReadMessagesResponse> _buffer;
-    private long _dropped;
-
-    internal ChatSubscription(ChatRoom room, int capacity, SlowReaderPolicy policy)
+    /// <summary>Completes when a message is ready or the room closed.</summary>
+    public async ValueTask WaitAsync(CancellationToken cancellationToken)
     {
-        _room = room;
-        var options = new BoundedChannelOptions(capacity)
+        while (true)
         {
-            // Writes happen only under the room's lock, reads only from the stream's loop.
-            SingleWriter = true,
-            SingleReader = true,
-            FullMode = policy == SlowReaderPolicy.DropOldest ? BoundedChannelFullMode.DropOldest : BoundedChannelFullMode.Wait,
-        };
-        _buffer = Channel.CreateBounded<ReadMessagesResponse>(options, _ => Interlocked.Increment(ref _dropped));
+            Task published = _room.NextPublish;
+            if (_cursor < _room.Head || _room.IsClosed)
+            {
+                return;
+            }
+
+            await published.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
     }
 
-    public long Id { get; } = Interlocked.Increment(ref s_nextId);
-
-    public ChannelReader<ReadMessagesResponse> Reader => _buffer.Reader;
-
-    /// <summary>Messages dropped to make room under <see cref="SlowReaderPolicy.DropOldest"/>.</summary>
-    public long Dropped => Interlocked.Read(ref _dropped);
-
-    public void Dispose() => _room.Unsubscribe(this);
-
-    /// <summary>Buffers <paramref name="message"/>; false when the buffer is full and the policy is to disconnect.</summary>
-    internal bool Offer(ReadMessagesResponse message) => _buffer.Writer.TryWrite(message);
-
-    internal void Complete(Exception? error) => _buffer.Writer.TryComplete(error);
+    public void Dispose()
+    {
+        if (!_disposed)
+        {
+            _disposed = true;
+            _room.Unsubscribe();
+        }
+    }
 }
-
-/// <summary>Ends a subscription whose reader fell a whole buffer behind (<see cref="SlowReaderPolicy.Disconnect"/>).</summary>
-internal sealed class ReaderFellBehindException(int capacity)
-    : Exception($"This stream fell more than {capacity} messages behind and was closed (Messenger:SlowReader=Disconnect); open a new stream to continue.");

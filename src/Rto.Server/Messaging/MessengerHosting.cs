@@ -16,8 +16,7 @@ internal static class MessengerHosting
         AddPortEnvironmentVariable(builder.Configuration);
         builder.Services.AddOptions<MessengerOptions>().BindConfiguration(MessengerOptions.SectionName);
         builder.Services.TryAddSingleton(TimeProvider.System);
-        builder.Services.AddSingleton(sp => new ChatRoom(
-            sp.GetRequiredService<IOptions<MessengerOptions>>().Value, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<ChatRoom>>()));
+        builder.Services.AddSingleton(sp => new ChatRoom(sp.GetRequiredService<IOptions<MessengerOptions>>().Value, sp.GetRequiredService<TimeProvider>()));
 
         builder.Services.AddGrpc();
         builder.Services.AddGrpcReflection();

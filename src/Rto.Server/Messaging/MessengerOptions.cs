@@ -38,9 +38,10 @@ public sealed class MessengerOptions
     public int Port { get; set; } = 51075;
 
     /// <summary>
-    /// How many messages may wait for one stream's reader before <see cref="SlowReader"/> applies.
-    /// Buffered messages are shared between streams, so this also bounds the memory one slow
-    /// reader can pin: about this many times <see cref="MaxMessageSize"/>.
+    /// How many messages a stream's reader may fall behind before <see cref="SlowReader"/>
+    /// applies. The newest this many messages are kept once, in a ring all streams read from, so
+    /// the memory held is about this many times the average message size, whatever the number of
+    /// streams.
     /// </summary>
     public int StreamBufferCapacity { get; set; } = 1024;
 
