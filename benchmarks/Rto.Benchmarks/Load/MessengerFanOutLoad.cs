@@ -103,7 +103,7 @@ public static class MessengerFanOutLoad
         bool measuring = false;
         int failures = 0;
 
-        // Slot 0 ends the warm-up, so the measured window starts at one known point.
+        // One caller (the pacer, or send slot 0) ends the warm-up, so the measured window starts at one known point.
         void StartMeasuring()
         {
             measuredFrom = Stopwatch.GetTimestamp();
@@ -117,6 +117,7 @@ public static class MessengerFanOutLoad
             measuring = true;
         }
 
+        // Max rate: the one sender client keeps --inflight calls going on its connection.
         async Task SendLoopAsync(int slot)
         {
             while (clock.Elapsed < end)
@@ -126,32 +127,10 @@ public static class MessengerFanOutLoad
                     StartMeasuring();
                 }
 
-                if (interval > 0)
+                // Never more than --window messages ahead of the slowest reader.
+                while (Interlocked.Read(ref sent) - MinReceived(readers) > settings.Window && clock.Elapsed < end)
                 {
-                    // Open loop: sends start on a fixed schedule whether or not earlier ones have
-                    // finished, so slow replies show up as latency instead of a lower rate.
-                    long due = paceStart + (long)(scheduled * interval);
-                    long wait = due - Stopwatch.GetTimestamp();
-                    if (wait > 0)
-                    {
-                        await Task.Delay(TimeSpan.FromSeconds(wait / (double)Stopwatch.Frequency));
-                    }
-
-                    scheduled++;
-                    pending.Add(SendOneAsync());
-                    if (pending.Count > 4096)
-                    {
-                        pending.RemoveAll(t => t.IsCompletedSuccessfully);
-                    }
-
-                    continue;
-                }
-                else
-                {
-                    while (Interlocked.Read(ref sent) - MinReceived(readers) > settings.Window && clock.Elapsed < end)
-                    {
-                        await Task.Delay(1);
-                    }
+                    await Task.Delay(1);
                 }
 
                 await SendOneAsync();
@@ -165,11 +144,47 @@ public static class MessengerFanOutLoad
             Interlocked.Increment(ref sent);
         }
 
+        // Open loop for a fixed rate: sends start on schedule whether or not earlier ones have
+        // finished, so slow replies show up as latency rather than as a lower rate. The pacer is
+        // a dedicated thread, so a busy thread pool cannot delay the schedule into bursts.
+        void Pace()
+        {
+            while (clock.Elapsed < end)
+            {
+                if (!measuring && clock.Elapsed >= warmup)
+                {
+                    StartMeasuring();
+                }
+
+                long wait = paceStart + (long)(scheduled * interval) - Stopwatch.GetTimestamp();
+                if (wait > 0)
+                {
+                    Thread.Sleep(TimeSpan.FromSeconds(wait / (double)Stopwatch.Frequency));
+                    continue;
+                }
+
+                scheduled++;
+                pending.Add(SendOneAsync());
+                if (pending.Count > 4096)
+                {
+                    pending.RemoveAll(t => t.IsCompletedSuccessfully);
+                }
+            }
+        }
+
         try
         {
-            // One sender client; at full rate it keeps several calls in flight on its connection.
-            await Task.WhenAll(Enumerable.Range(0, settings.Rate > 0 ? 1 : settings.InFlight).Select(slot => Task.Run(() => SendLoopAsync(slot))));
-            await Task.WhenAll(pending);
+            if (interval > 0)
+            {
+                var pacer = new Thread(Pace) { IsBackground = true, Name = "messenger load pacer" };
+                pacer.Start();
+                await Task.Run(pacer.Join);
+                await Task.WhenAll(pending);
+            }
+            else
+            {
+                await Task.WhenAll(Enumerable.Range(0, settings.InFlight).Select(slot => Task.Run(() => SendLoopAsync(slot))));
+            }
         }
         catch (MessengerClientException ex)
         {

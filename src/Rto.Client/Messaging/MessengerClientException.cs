@@ -15,7 +15,7 @@ public enum MessengerClientError
     Timeout,
 
     /// <summary>
-    /// The server closed the stream because its reader fell a whole buffer behind (gRPC
+    /// The server closed the stream because its reader fell too far behind (gRPC
     /// <c>RESOURCE_EXHAUSTED</c> on a stream). Messages were missed; open a new stream to continue.
     /// </summary>
     FellBehind,

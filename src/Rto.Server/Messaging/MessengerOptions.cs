@@ -1,17 +1,18 @@
 namespace Rto.Server.Messaging;
 
-/// <summary>What the server does with a stream whose reader falls a whole buffer behind.</summary>
+/// <summary>What the server does with a stream whose reader falls more than <see cref="MessengerOptions.StreamBufferCapacity"/> messages behind.</summary>
 public enum SlowReaderPolicy
 {
     /// <summary>
-    /// End the stream with <c>RESOURCE_EXHAUSTED</c> once its buffer is full. The reader learns
-    /// that it missed messages and can reopen the stream. The default: a gap is never silent.
+    /// End the stream with <c>RESOURCE_EXHAUSTED</c> (after what is already in flight). The
+    /// reader learns that it missed messages and can reopen the stream. The default: a gap is
+    /// never silent.
     /// </summary>
     Disconnect,
 
     /// <summary>
-    /// Keep the stream open and drop its oldest buffered messages to make room: the reader
-    /// silently misses messages but always gets the newest ones, still in order.
+    /// Keep the stream open and skip ahead to the oldest message still kept: the reader silently
+    /// misses messages but always gets the newest ones, still in order.
     /// </summary>
     DropOldest,
 }
@@ -45,7 +46,7 @@ public sealed class MessengerOptions
     /// </summary>
     public int StreamBufferCapacity { get; set; } = 1024;
 
-    /// <summary>What happens to a stream whose buffer is full.</summary>
+    /// <summary>What happens to a stream that fell more than <see cref="StreamBufferCapacity"/> messages behind.</summary>
     public SlowReaderPolicy SlowReader { get; set; } = SlowReaderPolicy.Disconnect;
 
     /// <summary>The largest request accepted, in bytes (gRPC's receive limit for this service).</summary>
