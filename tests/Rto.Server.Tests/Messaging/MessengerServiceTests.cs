@@ -113,20 +113,22 @@ public sealed class MessengerServiceTests
         using MessageSubscription slowReader = await slow.SubscribeAsync();
         using MessageSubscription fastReader = await fast.SubscribeAsync();
 
-        // 2 MB in all: far more than the slow stream's buffer plus its HTTP/2 flow-control window.
-        const int Count = 500;
+        // 1.2 MB in all: far more than the slow stream may lag plus its HTTP/2 flow-control
+        // window. The fast reader takes each message before the next is sent (so it never lags
+        // itself), and every send completes while the slow reader reads nothing at all.
+        const int Count = 300;
         string text = new('x', 4096);
-        Task<List<ChatMessage>> fastRead = fastReader.ReadAsync(Count);
-        var sending = Stopwatch.StartNew();
+        await using IAsyncEnumerator<ChatMessage> fastRead = fastReader.ReadAllAsync().GetAsyncEnumerator();
         List<Timestamp> sent = [];
+        List<Timestamp> fastGot = [];
         for (int i = 0; i < Count; i++)
         {
             sent.Add(await sender.SendAsync("sender", text).WaitAsync(WaitLimit));
+            Assert.IsTrue(await fastRead.MoveNextAsync().AsTask().WaitAsync(WaitLimit));
+            fastGot.Add(fastRead.Current.SendTime);
         }
 
-        List<ChatMessage> fastGot = await fastRead;
-        sending.Stop();
-        CollectionAssert.AreEqual(sent, fastGot.Select(m => m.SendTime).ToList());
+        CollectionAssert.AreEqual(sent, fastGot);
 
         // The slow reader gets what was in flight, in order, then a clear error.
         List<Timestamp> slowGot = [];
