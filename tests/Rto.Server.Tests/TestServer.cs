@@ -25,6 +25,11 @@ internal sealed class TestServer : IAsyncDisposable
 
     public IPEndPoint MetricsEndPoint => _app.Services.GetRequiredService<RtoEndpoints>().GetEndPoint("metrics");
 
+    public IPEndPoint MessengerEndPoint => _app.Services.GetRequiredService<RtoEndpoints>().GetEndPoint("messenger");
+
+    /// <summary>The messenger endpoint as a client address, <c>127.0.0.1:port</c>.</summary>
+    public string MessengerAddress => $"127.0.0.1:{MessengerEndPoint.Port}";
+
     public IServiceProvider Services => _app.Services;
 
     public static string NewDataDirectory() => Path.Combine(Path.GetTempPath(), "rto-tests", Guid.NewGuid().ToString("N"));
@@ -39,12 +44,16 @@ internal sealed class TestServer : IAsyncDisposable
         [
             $"--Metrics:Port=0", $"--Metrics:DataDirectory={dataDirectory}", "--Metrics:Fsync=Never", "--Logging:LogLevel:Default=Warning",
             "--Jobs:Port=0", $"--Jobs:DataRoots:0={Path.Combine(dataDirectory, "jobs")}", $"--Jobs:SampleDirectory={Path.Combine(dataDirectory, "jobs", "sample")}",
+            "--Messenger:Address=127.0.0.1", "--Messenger:Port=0",
             .. settings,
         ];
         WebApplication app = RtoServer.Build(args, configure);
         await app.StartAsync();
         return new TestServer(app, dataDirectory);
     }
+
+    /// <summary>Stops the server (as Ctrl-C would) without disposing it.</summary>
+    public Task StopAsync() => _app.StopAsync();
 
     public async ValueTask DisposeAsync()
     {

@@ -5,6 +5,11 @@ internal static class LoadCommand
 {
     public static async Task<int> RunAsync(string[] args)
     {
+        if (args.Length > 0 && args[0] == "messenger")
+        {
+            return await MessengerFanOutLoad.RunAsync(args[1..]);
+        }
+
         if (args.Length == 0 || args[0] != "metrics")
         {
             await Console.Error.WriteLineAsync(LoadOptions.Usage);

@@ -51,6 +51,8 @@ internal static class MetricsLoadGenerator
                     $"--Metrics:DataDirectory={dataDirectory}",
                     $"--Metrics:Fsync={options.Fsync}",
                     "--Logging:LogLevel:Default=Warning",
+                    "--Jobs:Enabled=false",
+                    "--Messenger:Enabled=false",
                 ]);
                 await server.StartAsync(deadline.Token);
                 endPoint = server.Services.GetRequiredService<RtoEndpoints>().GetEndPoint("metrics");

@@ -2,6 +2,7 @@ using System.Net;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Options;
 using Rto.Server.Jobs;
+using Rto.Server.Messaging;
 using Rto.Server.Metrics;
 
 namespace Rto.Server.Hosting;
@@ -24,6 +25,7 @@ public static class RtoServer
 
         builder.Services.AddOptions<MetricsOptions>().BindConfiguration(MetricsOptions.SectionName);
         builder.Services.AddSingleton(sp => new MetricStore(sp.GetRequiredService<IOptions<MetricsOptions>>().Value, sp.GetRequiredService<ILogger<MetricStore>>()));
+        builder.AddMessenger();
 
         builder.Services.AddOptions<JobsOptions>().BindConfiguration(JobsOptions.SectionName);
         builder.Services.AddSingleton<JobsActivity>();
@@ -60,6 +62,7 @@ public static class RtoServer
                     endpoints.Add("jobs", "JSON jobs over Parquet", listen);
                 });
             }
+            kestrel.ListenMessenger(endpoints, ParseAddress);
         });
 
         configure?.Invoke(builder);
@@ -79,6 +82,7 @@ public static class RtoServer
             app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Rto.Server")
                 .LogInformation("Jobs sample (time_series.parquet, fft.task, stats.task, work.sql) in {SampleDirectory}", Path.GetFullPath(jobsOptions.SampleDirectory));
         }
+        app.MapMessenger();
 
         app.Lifetime.ApplicationStarted.Register(() =>
             app.Services.GetRequiredService<RtoEndpoints>().LogBanner(app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Rto.Server")));
