@@ -1,5 +1,6 @@
 using System.Net;
 using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
 using Rto.Server.Jobs;
 using Rto.Server.Messaging;
@@ -45,23 +46,16 @@ public static class RtoServer
             if (metrics.Enabled)
             {
                 metrics.Validate();
-                kestrel.Listen(ParseAddress(metrics.Address, "Metrics:Address"), metrics.Port, listen =>
-                {
-                    listen.UseConnectionHandler<MetricsConnectionHandler>();
-                    endpoints.Add("metrics", "put/get text protocol", listen);
-                });
+                ListenTcp<MetricsConnectionHandler>(kestrel, endpoints, "metrics", "put/get text protocol", metrics.Address, "Metrics:Address", metrics.Port);
             }
 
             JobsOptions jobs = kestrel.ApplicationServices.GetRequiredService<IOptions<JobsOptions>>().Value;
             if (jobs.Enabled)
             {
                 jobs.Validate();
-                kestrel.Listen(ParseAddress(jobs.Address, "Jobs:Address"), jobs.Port, listen =>
-                {
-                    listen.UseConnectionHandler<JobsConnectionHandler>();
-                    endpoints.Add("jobs", "JSON jobs over Parquet", listen);
-                });
+                ListenTcp<JobsConnectionHandler>(kestrel, endpoints, "jobs", "JSON jobs over Parquet", jobs.Address, "Jobs:Address", jobs.Port);
             }
+
             kestrel.ListenMessenger(endpoints, ParseAddress);
         });
 
@@ -88,6 +82,15 @@ public static class RtoServer
             app.Services.GetRequiredService<RtoEndpoints>().LogBanner(app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Rto.Server")));
         return app;
     }
+
+    /// <summary>A raw TCP endpoint served by a connection handler, recorded for the banner and tests.</summary>
+    private static void ListenTcp<THandler>(KestrelServerOptions kestrel, RtoEndpoints endpoints, string name, string description, string address, string setting, int port)
+        where THandler : ConnectionHandler =>
+        kestrel.Listen(ParseAddress(address, setting), port, listen =>
+        {
+            listen.UseConnectionHandler<THandler>();
+            endpoints.Add(name, description, listen);
+        });
 
     private static IPAddress ParseAddress(string address, string setting) =>
         address switch
