@@ -32,7 +32,10 @@ internal sealed class TestServer : IAsyncDisposable
 
     public IServiceProvider Services => _app.Services;
 
-    public static string NewDataDirectory() => Path.Combine(Path.GetTempPath(), "rto-tests", Guid.NewGuid().ToString("N"));
+    /// <summary>Everything this test run writes lives under one folder, removed when the run ends.</summary>
+    public static string RunDirectory { get; } = Path.Combine(Path.GetTempPath(), "rto-tests", $"run-{Environment.ProcessId}-{Guid.NewGuid():N}");
+
+    public static string NewDataDirectory() => Path.Combine(RunDirectory, Guid.NewGuid().ToString("N"));
 
     public static Task<TestServer> StartAsync(string? dataDirectory = null, params string[] settings) => StartAsync(dataDirectory, configure: null, settings);
 
