@@ -102,8 +102,37 @@ internal static class MetersHosting
 
             return Results.Ok(store.Query(address, start, stop, Math.Clamp(limit ?? 10_000, 1, 100_000)).Select(ToJson));
         });
+        group.MapGet("/power.png", (string? from, string? to, PowerCalculator power) =>
+            TryRange(from, to, out long start, out long stop, out IResult? error) ? Results.File(power.RenderPng(start, stop), "image/png") : error);
+        group.MapGet("/{ip}/readings.png", (string ip, string? from, string? to, MeterStore store, MeterRegistry registry) =>
+        {
+            if (!MeterLineParser.TryParseIPv4(Encoding.ASCII.GetBytes(ip), out uint address))
+            {
+                return Results.BadRequest(new { error = $"'{ip}' is not an IPv4 address." });
+            }
+
+            if (!TryRange(from, to, out long start, out long stop, out IResult? error))
+            {
+                return error;
+            }
+
+            string unit = registry.TryGet(address, out MeterDefinition meter) && meter.Unit == MeterUnit.Ampere ? "Current, A" : "Voltage, V";
+            byte[] png = MeterPlots.RenderPng($"Meter {MeterLineParser.FormatIPv4(address)}", unit, store.Query(address, start, stop, 100_000), options.PlotWidth, options.PlotHeight);
+            return Results.File(png, "image/png");
+        });
+        group.MapGet("/dashboard", (MeterCounters counters, PowerCalculator power) => Results.Content(Dashboard(counters, power), "text/html; charset=utf-8"));
         group.MapGet("/power", (string? from, string? to, PowerCalculator power) =>
             TryRange(from, to, out long start, out long stop, out IResult? error) ? Results.Ok(power.Query(start, stop).Select(ToJson)) : error);
+    }
+
+    private static string Dashboard(MeterCounters counters, PowerCalculator power)
+    {
+        List<TimedValue> points = power.Query(long.MinValue, long.MaxValue);
+        string latest = points.Count == 0 ? "none yet" : $"{points[^1].Value.ToString("0.###", CultureInfo.InvariantCulture)} W at {MeterTimestamp.ToString(points[^1].Timestamp)}";
+        return "<!doctype html><html><head><meta charset=\"utf-8\"><meta http-equiv=\"refresh\" content=\"5\"><title>Rto meters</title></head>"
+            + "<body style=\"font-family:sans-serif\"><h1>Power</h1><p>Latest: " + latest + "</p><img src=\"power.png\" alt=\"power chart\">"
+            + "<h2>Readings</h2><table border=\"1\" cellpadding=\"4\"><tr><th>accepted</th><th>malformed</th><th>unknown meter</th><th>out of range</th></tr>"
+            + string.Create(CultureInfo.InvariantCulture, $"<tr><td>{counters.Accepted}</td><td>{counters.Malformed}</td><td>{counters.UnknownMeter}</td><td>{counters.OutOfRange}</td></tr></table></body></html>");
     }
 
     private static object ToJson(MeterCounters counters) =>

@@ -27,6 +27,15 @@ public sealed class MetersOptions
     /// <summary>Where <c>readings.log</c> and <c>power.log</c> are appended.</summary>
     public string DataDirectory { get; set; } = "data/meters";
 
+    /// <summary>Where the server keeps <c>power.png</c> up to date while it runs.</summary>
+    public string PlotDirectory { get; set; } = "plots";
+
+    /// <summary>The size of rendered charts in pixels.</summary>
+    public int PlotWidth { get; set; } = 1000;
+
+    /// <summary>The height of rendered charts in pixels.</summary>
+    public int PlotHeight { get; set; } = 500;
+
     /// <summary>How many of the latest valid readings are kept in memory per meter.</summary>
     public int WindowSize { get; set; } = 10_000;
 
@@ -54,6 +63,11 @@ public sealed class MetersOptions
         if (MaxLineLength < 48)
         {
             throw new InvalidOperationException($"Meters:MaxLineLength must be at least 48 bytes, not {MaxLineLength}.");
+        }
+
+        if (PlotWidth is < 100 or > 8000 || PlotHeight is < 100 or > 8000)
+        {
+            throw new InvalidOperationException("Meters:PlotWidth and Meters:PlotHeight must be between 100 and 8000 pixels.");
         }
 
         if (WindowSize < 1 || PowerHistory < 1)

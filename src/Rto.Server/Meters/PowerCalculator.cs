@@ -34,10 +34,21 @@ internal sealed partial class PowerCalculator : BackgroundService
         _history = new TimedValue[_options.PowerHistory];
         Directory.CreateDirectory(_options.DataDirectory);
         LogPath = Path.Combine(_options.DataDirectory, "power.log");
+        PlotPath = Path.Combine(_options.PlotDirectory, "power.png");
         _log = new FileStream(LogPath, FileMode.Append, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete);
     }
 
     public string LogPath { get; }
+
+    /// <summary>The chart of the kept power points the server refreshes while it runs.</summary>
+    public string PlotPath { get; }
+
+    /// <summary>Renders the kept power points as a PNG chart.</summary>
+    public byte[] RenderPng(long from = long.MinValue, long to = long.MaxValue) =>
+        MeterPlots.RenderPng("Power", "Power, W", Query(from, to), _options.PlotWidth, _options.PlotHeight);
+
+    /// <summary>Rewrites <see cref="PlotPath"/> from the kept power points.</summary>
+    public void RefreshPlot() => MeterPlots.WriteAtomically(PlotPath, RenderPng());
 
     /// <summary>The line written to the power log for one point, terminator included.</summary>
     public static string FormatLine(TimedValue point) =>
@@ -136,11 +147,23 @@ internal sealed partial class PowerCalculator : BackgroundService
         using var timer = new PeriodicTimer(_options.PowerInterval);
         try
         {
+            RefreshPlot();
+        }
+        catch (IOException ex)
+        {
+            LogFailed(ex);
+        }
+
+        try
+        {
             while (await timer.WaitForNextTickAsync(stoppingToken))
             {
                 try
                 {
-                    Tick();
+                    if (Tick() is not null)
+                    {
+                        RefreshPlot();
+                    }
                 }
                 catch (IOException ex)
                 {
@@ -168,6 +191,6 @@ internal sealed partial class PowerCalculator : BackgroundService
 
     private readonly record struct FrozenMeters(List<uint> Volts, List<uint> Amperes);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "The power log could not be written")]
+    [LoggerMessage(Level = LogLevel.Error, Message = "The power log or plot could not be written")]
     private partial void LogFailed(Exception exception);
 }
