@@ -145,14 +145,7 @@ internal sealed partial class PowerCalculator : BackgroundService
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         using var timer = new PeriodicTimer(_options.PowerInterval);
-        try
-        {
-            RefreshPlot();
-        }
-        catch (IOException ex)
-        {
-            LogFailed(ex);
-        }
+        TryRefreshPlot();
 
         try
         {
@@ -162,7 +155,7 @@ internal sealed partial class PowerCalculator : BackgroundService
                 {
                     if (Tick() is not null)
                     {
-                        RefreshPlot();
+                        TryRefreshPlot();
                     }
                 }
                 catch (IOException ex)
@@ -174,6 +167,19 @@ internal sealed partial class PowerCalculator : BackgroundService
         catch (OperationCanceledException)
         {
             // Shutting down.
+        }
+    }
+
+    /// <summary>A chart that cannot be drawn or written (disk, missing native library) must never stop power or the host.</summary>
+    private void TryRefreshPlot()
+    {
+        try
+        {
+            RefreshPlot();
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            LogPlotFailed(ex, PlotPath);
         }
     }
 
@@ -191,6 +197,9 @@ internal sealed partial class PowerCalculator : BackgroundService
 
     private readonly record struct FrozenMeters(List<uint> Volts, List<uint> Amperes);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "The power log or plot could not be written")]
+    [LoggerMessage(Level = LogLevel.Error, Message = "The power log could not be written")]
     private partial void LogFailed(Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The power chart {Path} could not be refreshed")]
+    private partial void LogPlotFailed(Exception exception, string path);
 }
