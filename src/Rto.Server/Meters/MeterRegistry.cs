@@ -50,7 +50,7 @@ internal sealed partial class MeterRegistry : IDisposable
             _meters = Load();
             return true;
         }
-        catch (IOException ex)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             LogReloadFailed(ex, _path);
             return false;
