@@ -25,6 +25,10 @@ internal sealed class TestServer : IAsyncDisposable
 
     public IPEndPoint MetricsEndPoint => _app.Services.GetRequiredService<RtoEndpoints>().GetEndPoint("metrics");
 
+    public IPEndPoint MetersEndPoint => _app.Services.GetRequiredService<RtoEndpoints>().GetEndPoint("meters");
+
+    public IPEndPoint MetersHttpEndPoint => _app.Services.GetRequiredService<RtoEndpoints>().GetEndPoint("meters-http");
+
     public IPEndPoint MessengerEndPoint => _app.Services.GetRequiredService<RtoEndpoints>().GetEndPoint("messenger");
 
     /// <summary>The messenger endpoint as a client address, <c>127.0.0.1:port</c>.</summary>
@@ -48,6 +52,7 @@ internal sealed class TestServer : IAsyncDisposable
             $"--Metrics:Port=0", $"--Metrics:DataDirectory={dataDirectory}", "--Metrics:Fsync=Never", "--Logging:LogLevel:Default=Warning",
             "--Jobs:Port=0", $"--Jobs:DataRoots:0={Path.Combine(dataDirectory, "jobs")}", $"--Jobs:SampleDirectory={Path.Combine(dataDirectory, "jobs", "sample")}",
             "--Messenger:Address=127.0.0.1", "--Messenger:Port=0",
+            "--Meters:Port=0", "--Meters:HttpPort=0", $"--Meters:DataDirectory={Path.Combine(dataDirectory, "meters")}", $"--Meters:PlotDirectory={Path.Combine(dataDirectory, "plots")}",
             .. settings,
         ];
         WebApplication app = RtoServer.Build(args, configure);

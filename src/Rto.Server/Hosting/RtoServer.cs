@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
 using Rto.Server.Jobs;
+using Rto.Server.Meters;
 using Rto.Server.Messaging;
 using Rto.Server.Metrics;
 
@@ -27,6 +28,7 @@ public static class RtoServer
         builder.Services.AddOptions<MetricsOptions>().BindConfiguration(MetricsOptions.SectionName);
         builder.Services.AddSingleton(sp => new MetricStore(sp.GetRequiredService<IOptions<MetricsOptions>>().Value, sp.GetRequiredService<ILogger<MetricStore>>()));
         builder.AddMessenger();
+        builder.AddMeters();
 
         builder.Services.AddOptions<JobsOptions>().BindConfiguration(JobsOptions.SectionName);
         builder.Services.AddSingleton<JobsActivity>();
@@ -57,6 +59,7 @@ public static class RtoServer
             }
 
             kestrel.ListenMessenger(endpoints, ParseAddress);
+            kestrel.ListenMeters(endpoints, ParseAddress);
         });
 
         configure?.Invoke(builder);
@@ -77,6 +80,7 @@ public static class RtoServer
                 .LogInformation("Jobs sample (time_series.parquet, fft.task, stats.task, work.sql) in {SampleDirectory}", Path.GetFullPath(jobsOptions.SampleDirectory));
         }
         app.MapMessenger();
+        app.MapMeters();
 
         app.Lifetime.ApplicationStarted.Register(() =>
             app.Services.GetRequiredService<RtoEndpoints>().LogBanner(app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Rto.Server")));

@@ -1,0 +1,200 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Connections.Features;
+using Microsoft.Extensions.Options;
+using Rto.Protocols;
+using Rto.Protocols.Meters;
+
+namespace Rto.Server.Meters;
+
+/// <summary>
+/// Takes meter readings on one connection: validates each line, stores the valid ones and
+/// appends them to the log once per received batch. Never answers; a bad line never closes the
+/// connection.
+/// </summary>
+internal sealed partial class MetersConnectionHandler(
+    MeterStore store, MeterRegistry registry, MeterCounters counters, IOptions<MetersOptions> options, ILogger<MetersConnectionHandler> logger)
+    : ConnectionHandler
+{
+    private static long s_lastRejectLog = long.MinValue;
+    private static long s_suppressed;
+    private readonly int _maxLineLength = options.Value.MaxLineLength;
+
+    public override async Task OnConnectedAsync(ConnectionContext connection)
+    {
+        PipeReader input = connection.Transport.Input;
+        CancellationToken closing = connection.Features.Get<IConnectionLifetimeNotificationFeature>()?.ConnectionClosedRequested ?? default;
+        var framer = new LineFramer(_maxLineLength);
+        var batch = new Batch(new ArrayBufferWriter<byte>(16 * 1024), new byte[_maxLineLength + 1]);
+        LogConnected(connection.ConnectionId, connection.RemoteEndPoint);
+        try
+        {
+            while (true)
+            {
+                ReadResult result;
+                try
+                {
+                    result = await input.ReadAsync(closing);
+                }
+                catch (OperationCanceledException) when (closing.IsCancellationRequested)
+                {
+                    break;
+                }
+
+                ReadOnlySequence<byte> buffer = result.Buffer;
+                ProcessLines(ref framer, ref buffer, ref batch, connection.RemoteEndPoint);
+                Commit(ref batch);
+                input.AdvanceTo(buffer.Start, result.Buffer.End);
+                if (result.IsCompleted)
+                {
+                    break;
+                }
+            }
+        }
+        catch (ConnectionResetException)
+        {
+            // The meter went away.
+        }
+        catch (IOException ex)
+        {
+            LogFailed(ex, connection.ConnectionId);
+            connection.Abort(new ConnectionAbortedException("The readings log is unavailable.", ex));
+            return;
+        }
+
+        await input.CompleteAsync();
+        await connection.Transport.Output.CompleteAsync();
+        LogDisconnected(connection.ConnectionId, connection.RemoteEndPoint);
+    }
+
+    private void ProcessLines(ref LineFramer framer, ref ReadOnlySequence<byte> buffer, ref Batch batch, System.Net.EndPoint? remote)
+    {
+        while (true)
+        {
+            LineReadStatus status = framer.TryReadLine(ref buffer, out ReadOnlySequence<byte> line);
+            if (status == LineReadStatus.NeedMoreData)
+            {
+                return;
+            }
+
+            if (status == LineReadStatus.LineTooLong)
+            {
+                batch.Malformed++;
+                LogReject(MeterRejectReason.Malformed, remote, default);
+                continue;
+            }
+
+            if (line.IsEmpty)
+            {
+                continue;
+            }
+
+            if (line.IsSingleSegment)
+            {
+                Handle(line.FirstSpan, ref batch, remote);
+            }
+            else
+            {
+                // Lines are bounded by MaxLineLength; one split across segments is copied once.
+                Span<byte> copy = batch.Scratch.AsSpan(0, (int)line.Length);
+                line.CopyTo(copy);
+                Handle(copy, ref batch, remote);
+            }
+        }
+    }
+
+    private void Handle(ReadOnlySpan<byte> line, ref Batch batch, System.Net.EndPoint? remote)
+    {
+        MeterRejectReason? reason = Validate(line, registry, out MeterReading reading);
+        if (reason is null)
+        {
+            store.Add(reading);
+            MeterLineWriter.Write(batch.Log, reading);
+            batch.Accepted++;
+            return;
+        }
+
+        switch (reason.Value)
+        {
+            case MeterRejectReason.Malformed:
+                batch.Malformed++;
+                break;
+            case MeterRejectReason.UnknownMeter:
+                batch.UnknownMeter++;
+                break;
+            default:
+                batch.OutOfRange++;
+                break;
+        }
+
+        LogReject(reason.Value, remote, line);
+    }
+
+    /// <summary>Parses and validates one line; null when the reading is valid.</summary>
+    internal static MeterRejectReason? Validate(ReadOnlySpan<byte> line, MeterRegistry registry, out MeterReading reading)
+    {
+        if (!MeterLineParser.TryParse(line, out reading))
+        {
+            return MeterRejectReason.Malformed;
+        }
+
+        if (!registry.TryGet(reading.Ip, out MeterDefinition meter))
+        {
+            return MeterRejectReason.UnknownMeter;
+        }
+
+        return meter.InRange(reading.Value) ? null : MeterRejectReason.OutOfRange;
+    }
+
+    private void Commit(ref Batch batch)
+    {
+        if (batch.Log.WrittenCount > 0)
+        {
+            store.AppendLog(batch.Log.WrittenSpan);
+            batch.Log.ResetWrittenCount();
+        }
+
+        counters.Add(batch.Accepted, batch.Malformed, batch.UnknownMeter, batch.OutOfRange);
+        batch.Accepted = batch.Malformed = batch.UnknownMeter = batch.OutOfRange = 0;
+    }
+
+    /// <summary>Logs at most one rejected line per second, with how many were not logged since.</summary>
+    private void LogReject(MeterRejectReason reason, System.Net.EndPoint? remote, ReadOnlySpan<byte> line)
+    {
+        long now = Environment.TickCount64;
+        long last = Volatile.Read(ref s_lastRejectLog);
+        if (now - last < 1000 || Interlocked.CompareExchange(ref s_lastRejectLog, now, last) != last)
+        {
+            Interlocked.Increment(ref s_suppressed);
+            return;
+        }
+
+        if (logger.IsEnabled(LogLevel.Warning))
+        {
+            LogRejected(reason, remote, System.Text.Encoding.UTF8.GetString(line), Interlocked.Exchange(ref s_suppressed, 0));
+        }
+    }
+
+    private struct Batch(ArrayBufferWriter<byte> log, byte[] scratch)
+    {
+        public readonly ArrayBufferWriter<byte> Log = log;
+        public readonly byte[] Scratch = scratch;
+        public long Accepted;
+        public long Malformed;
+        public long UnknownMeter;
+        public long OutOfRange;
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Meter reading rejected ({Reason}) from {RemoteEndPoint}: '{Line}' ({Suppressed} more rejections not logged)")]
+    private partial void LogRejected(MeterRejectReason reason, System.Net.EndPoint? remoteEndPoint, string line, long suppressed);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Meters connection {ConnectionId} opened from {RemoteEndPoint}")]
+    private partial void LogConnected(string connectionId, System.Net.EndPoint? remoteEndPoint);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Meters connection {ConnectionId} from {RemoteEndPoint} closed")]
+    private partial void LogDisconnected(string connectionId, System.Net.EndPoint? remoteEndPoint);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Meters connection {ConnectionId} aborted: the readings log could not be written")]
+    private partial void LogFailed(Exception exception, string connectionId);
+}

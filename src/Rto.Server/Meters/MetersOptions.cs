@@ -1,0 +1,88 @@
+namespace Rto.Server.Meters;
+
+/// <summary>Options of the meter readings endpoint, store, power calculator and HTTP API (configuration section <c>Meters</c>).</summary>
+public sealed class MetersOptions
+{
+    /// <summary>The configuration section these options bind to.</summary>
+    public const string SectionName = "Meters";
+
+    /// <summary>Whether the meters endpoints and the power calculator run at all.</summary>
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>The address the TSV endpoint and the HTTP API listen on.</summary>
+    public string Address { get; set; } = "127.0.0.1";
+
+    /// <summary>The TCP port of the TSV readings endpoint; 0 picks a free one.</summary>
+    public int Port { get; set; } = 44444;
+
+    /// <summary>The HTTP/1.1 port serving <c>/meters/...</c> JSON queries; 0 picks a free one, -1 disables it.</summary>
+    public int HttpPort { get; set; } = 8090;
+
+    /// <summary>The longest reading line accepted, in bytes; longer lines are rejected as malformed.</summary>
+    public int MaxLineLength { get; set; } = 256;
+
+    /// <summary>The meter registry file; relative paths are resolved against the current directory, the default ships with the server.</summary>
+    public string RegistryPath { get; set; } = Path.Combine(AppContext.BaseDirectory, "meters.tsv");
+
+    /// <summary>Where <c>readings.log</c> and <c>power.log</c> are appended.</summary>
+    public string DataDirectory { get; set; } = "data/meters";
+
+    /// <summary>Where the server keeps <c>power.png</c> up to date while it runs.</summary>
+    public string PlotDirectory { get; set; } = "plots";
+
+    /// <summary>The size of rendered charts in pixels.</summary>
+    public int PlotWidth { get; set; } = 1000;
+
+    /// <summary>The height of rendered charts in pixels.</summary>
+    public int PlotHeight { get; set; } = 500;
+
+    /// <summary>How many of the latest valid readings are kept in memory per meter.</summary>
+    public int WindowSize { get; set; } = 10_000;
+
+    /// <summary>How often power is computed.</summary>
+    public TimeSpan PowerInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>The largest time difference between a voltage and a current reading paired into a power point.</summary>
+    public TimeSpan PowerMaxTimeDifference { get; set; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>How many power points are kept in memory.</summary>
+    public int PowerHistory { get; set; } = 10_000;
+
+    internal void Validate()
+    {
+        if (Port is < 0 or > 65535)
+        {
+            throw new InvalidOperationException($"Meters:Port must be between 0 and 65535, not {Port}.");
+        }
+
+        if (HttpPort is < -1 or > 65535)
+        {
+            throw new InvalidOperationException($"Meters:HttpPort must be between -1 and 65535, not {HttpPort}.");
+        }
+
+        if (MaxLineLength < 48)
+        {
+            throw new InvalidOperationException($"Meters:MaxLineLength must be at least 48 bytes, not {MaxLineLength}.");
+        }
+
+        if (PlotWidth is < 100 or > 8000 || PlotHeight is < 100 or > 8000)
+        {
+            throw new InvalidOperationException("Meters:PlotWidth and Meters:PlotHeight must be between 100 and 8000 pixels.");
+        }
+
+        if (WindowSize < 1 || PowerHistory < 1)
+        {
+            throw new InvalidOperationException("Meters:WindowSize and Meters:PowerHistory must be at least 1.");
+        }
+
+        if (PowerInterval <= TimeSpan.Zero || PowerMaxTimeDifference < TimeSpan.Zero)
+        {
+            throw new InvalidOperationException("Meters:PowerInterval must be positive and Meters:PowerMaxTimeDifference not negative.");
+        }
+
+        if (string.IsNullOrWhiteSpace(DataDirectory) || string.IsNullOrWhiteSpace(RegistryPath))
+        {
+            throw new InvalidOperationException("Meters:DataDirectory and Meters:RegistryPath must be set.");
+        }
+    }
+}

@@ -1,0 +1,205 @@
+using System.Globalization;
+using System.Text;
+using Microsoft.Extensions.Options;
+using Rto.Protocols.Meters;
+
+namespace Rto.Server.Meters;
+
+/// <summary>
+/// Every <see cref="MetersOptions.PowerInterval"/>, when new readings arrived: takes the latest
+/// voltage reading, pairs it with the current reading closest in time (within
+/// <see cref="MetersOptions.PowerMaxTimeDifference"/>) and appends
+/// <c>{power}|{yyyy.MM.dd HH:mm:ss.ffffff}</c> to <c>power.log</c>.
+/// </summary>
+internal sealed partial class PowerCalculator : BackgroundService
+{
+    private readonly MeterStore _store;
+    private readonly MeterRegistry _registry;
+    private readonly MetersOptions _options;
+    private readonly ILogger<PowerCalculator> _logger;
+    private readonly TimedValue[] _history;
+    private readonly Lock _lock = new();
+    private readonly FileStream _log;
+    private int _next;
+    private int _count;
+    private long _seenVersion = -1;
+    private long _lastVoltageTimestamp = long.MinValue;
+
+    public PowerCalculator(MeterStore store, MeterRegistry registry, IOptions<MetersOptions> options, ILogger<PowerCalculator> logger)
+    {
+        _store = store;
+        _registry = registry;
+        _options = options.Value;
+        _logger = logger;
+        _history = new TimedValue[_options.PowerHistory];
+        Directory.CreateDirectory(_options.DataDirectory);
+        LogPath = Path.Combine(_options.DataDirectory, "power.log");
+        PlotPath = Path.Combine(_options.PlotDirectory, "power.png");
+        _log = new FileStream(LogPath, FileMode.Append, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete);
+    }
+
+    public string LogPath { get; }
+
+    /// <summary>The chart of the kept power points the server refreshes while it runs.</summary>
+    public string PlotPath { get; }
+
+    /// <summary>Renders the kept power points as a PNG chart.</summary>
+    public byte[] RenderPng(long from = long.MinValue, long to = long.MaxValue) =>
+        MeterPlots.RenderPng("Power", "Power, W", Query(from, to), _options.PlotWidth, _options.PlotHeight);
+
+    /// <summary>Rewrites <see cref="PlotPath"/> from the kept power points.</summary>
+    public void RefreshPlot() => MeterPlots.WriteAtomically(PlotPath, RenderPng());
+
+    /// <summary>The line written to the power log for one point, terminator included.</summary>
+    public static string FormatLine(TimedValue point) =>
+        point.Value.ToString("R", CultureInfo.InvariantCulture) + "|" + MeterTimestamp.ToString(point.Timestamp) + "\n";
+
+    /// <summary>Computes one power point if new data allows it; returns it. The timer calls this; tests call it directly.</summary>
+    public TimedValue? Tick()
+    {
+        long version = _store.Version;
+        if (version == _seenVersion)
+        {
+            return null;
+        }
+
+        _seenVersion = version;
+        FrozenMeters meters = Split(_registry);
+        TimedValue voltage = default;
+        bool haveVoltage = false;
+        foreach (uint ip in meters.Volts)
+        {
+            if (_store.TryGetWindow(ip, out MeterWindow window) && window.TryGetLatest(out TimedValue latest) && (!haveVoltage || latest.Timestamp > voltage.Timestamp))
+            {
+                voltage = latest;
+                haveVoltage = true;
+            }
+        }
+
+        if (!haveVoltage || voltage.Timestamp == _lastVoltageTimestamp)
+        {
+            return null;
+        }
+
+        long maxDifference = _options.PowerMaxTimeDifference.Ticks / 10;
+        TimedValue current = default;
+        long best = long.MaxValue;
+        foreach (uint ip in meters.Amperes)
+        {
+            if (_store.TryGetWindow(ip, out MeterWindow window) && window.TryFindClosest(voltage.Timestamp, maxDifference, out TimedValue closest)
+                && Math.Abs(closest.Timestamp - voltage.Timestamp) < best)
+            {
+                best = Math.Abs(closest.Timestamp - voltage.Timestamp);
+                current = closest;
+            }
+        }
+
+        if (best == long.MaxValue)
+        {
+            return null;
+        }
+
+        _lastVoltageTimestamp = voltage.Timestamp;
+        var point = new TimedValue(voltage.Timestamp, voltage.Value * current.Value);
+        byte[] line = Encoding.ASCII.GetBytes(FormatLine(point));
+        lock (_lock)
+        {
+            _log.Write(line);
+            _log.Flush();
+            _history[_next] = point;
+            _next = (_next + 1) % _history.Length;
+            _count = Math.Min(_count + 1, _history.Length);
+        }
+
+        return point;
+    }
+
+    /// <summary>The kept power points with <paramref name="from"/> ≤ timestamp ≤ <paramref name="to"/>, oldest first.</summary>
+    public List<TimedValue> Query(long from, long to)
+    {
+        var result = new List<TimedValue>();
+        lock (_lock)
+        {
+            int index = _count < _history.Length ? 0 : _next;
+            for (int i = 0; i < _count; i++, index = (index + 1) % _history.Length)
+            {
+                if (_history[index].Timestamp >= from && _history[index].Timestamp <= to)
+                {
+                    result.Add(_history[index]);
+                }
+            }
+        }
+
+        return result;
+    }
+
+    public override void Dispose()
+    {
+        base.Dispose();
+        lock (_lock)
+        {
+            _log.Dispose();
+        }
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(_options.PowerInterval);
+        TryRefreshPlot();
+
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stoppingToken))
+            {
+                try
+                {
+                    if (Tick() is not null)
+                    {
+                        TryRefreshPlot();
+                    }
+                }
+                catch (IOException ex)
+                {
+                    LogFailed(ex);
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // Shutting down.
+        }
+    }
+
+    /// <summary>A chart that cannot be drawn or written (disk, missing native library) must never stop power or the host.</summary>
+    private void TryRefreshPlot()
+    {
+        try
+        {
+            RefreshPlot();
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            LogPlotFailed(ex, PlotPath);
+        }
+    }
+
+    private static FrozenMeters Split(MeterRegistry registry)
+    {
+        var volts = new List<uint>();
+        var amperes = new List<uint>();
+        foreach (MeterDefinition meter in registry.Meters.Values)
+        {
+            (meter.Unit == MeterUnit.Volt ? volts : amperes).Add(meter.Ip);
+        }
+
+        return new FrozenMeters(volts, amperes);
+    }
+
+    private readonly record struct FrozenMeters(List<uint> Volts, List<uint> Amperes);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "The power log could not be written")]
+    private partial void LogFailed(Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The power chart {Path} could not be refreshed")]
+    private partial void LogPlotFailed(Exception exception, string path);
+}
