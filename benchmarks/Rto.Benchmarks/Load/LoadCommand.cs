@@ -10,6 +10,11 @@ internal static class LoadCommand
             return await MessengerFanOutLoad.RunAsync(args[1..]);
         }
 
+        if (args.Length > 0 && args[0] == "meters")
+        {
+            return await MeterIngestLoad.RunAsync(args[1..]);
+        }
+
         if (args.Length == 0 || args[0] != "metrics")
         {
             await Console.Error.WriteLineAsync(LoadOptions.Usage);

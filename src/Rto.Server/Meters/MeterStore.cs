@@ -7,19 +7,28 @@ namespace Rto.Server.Meters;
 /// The valid readings: a bounded in-memory window per meter and an append-only
 /// <c>readings.log</c> (the same TSV lines the meters send) on disk. Thread-safe.
 /// </summary>
+/// <remarks>
+/// The log rotates at <see cref="MetersOptions.ReadingsLogMaxBytes"/> and keeps
+/// <see cref="MetersOptions.ReadingsLogFilesKept"/> older files, so a sustained stream of
+/// readings (millions per second are possible) cannot fill the disk.
+/// </remarks>
 internal sealed class MeterStore : IDisposable
 {
     private readonly ConcurrentDictionary<uint, MeterWindow> _windows = new();
     private readonly Func<uint, MeterWindow> _createWindow;
-    private readonly FileStream _log;
     private readonly Lock _logLock = new();
+    private readonly long _maxLogBytes;
+    private readonly int _filesKept;
+    private FileStream _log;
     private long _version;
 
     public MeterStore(MetersOptions options)
     {
         Directory.CreateDirectory(options.DataDirectory);
         LogPath = Path.Combine(options.DataDirectory, "readings.log");
-        _log = new FileStream(LogPath, FileMode.Append, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete, 64 * 1024);
+        _maxLogBytes = options.ReadingsLogMaxBytes;
+        _filesKept = options.ReadingsLogFilesKept;
+        _log = OpenLog();
         int capacity = options.WindowSize;
         _createWindow = _ => new MeterWindow(capacity);
     }
@@ -38,6 +47,10 @@ internal sealed class MeterStore : IDisposable
         {
             _log.Write(lines);
             _log.Flush();
+            if (_log.Length >= _maxLogBytes)
+            {
+                Rotate();
+            }
         }
 
         Interlocked.Increment(ref _version);
@@ -47,6 +60,35 @@ internal sealed class MeterStore : IDisposable
 
     public List<TimedValue> Query(uint ip, long from, long to, int limit) =>
         _windows.TryGetValue(ip, out MeterWindow? window) ? window.Query(from, to, limit) : [];
+
+    /// <summary>The path of the n-th rotated log (1 is the newest).</summary>
+    public string RotatedLogPath(int n) => Path.ChangeExtension(LogPath, $".{n}.log");
+
+    private FileStream OpenLog() => new(LogPath, FileMode.Append, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete, 64 * 1024);
+
+    private void Rotate()
+    {
+        _log.Dispose();
+        if (_filesKept == 0)
+        {
+            File.Delete(LogPath);
+        }
+        else
+        {
+            File.Delete(RotatedLogPath(_filesKept));
+            for (int n = _filesKept - 1; n >= 1; n--)
+            {
+                if (File.Exists(RotatedLogPath(n)))
+                {
+                    File.Move(RotatedLogPath(n), RotatedLogPath(n + 1));
+                }
+            }
+
+            File.Move(LogPath, RotatedLogPath(1));
+        }
+
+        _log = OpenLog();
+    }
 
     public void Dispose()
     {

@@ -48,6 +48,12 @@ public sealed class MetersOptions
     /// <summary>How many power points are kept in memory.</summary>
     public int PowerHistory { get; set; } = 10_000;
 
+    /// <summary><c>readings.log</c> is renamed to <c>readings.1.log</c> (older ones shifted up) once it reaches this size.</summary>
+    public long ReadingsLogMaxBytes { get; set; } = 256L * 1024 * 1024;
+
+    /// <summary>How many rotated reading logs are kept beside the active one; older ones are deleted.</summary>
+    public int ReadingsLogFilesKept { get; set; } = 4;
+
     internal void Validate()
     {
         if (Port is < 0 or > 65535)
@@ -78,6 +84,11 @@ public sealed class MetersOptions
         if (PowerInterval <= TimeSpan.Zero || PowerMaxTimeDifference < TimeSpan.Zero)
         {
             throw new InvalidOperationException("Meters:PowerInterval must be positive and Meters:PowerMaxTimeDifference not negative.");
+        }
+
+        if (ReadingsLogMaxBytes < 4096 || ReadingsLogFilesKept < 0)
+        {
+            throw new InvalidOperationException("Meters:ReadingsLogMaxBytes must be at least 4096 and Meters:ReadingsLogFilesKept not negative.");
         }
 
         if (string.IsNullOrWhiteSpace(DataDirectory) || string.IsNullOrWhiteSpace(RegistryPath))

@@ -103,6 +103,26 @@ public sealed class MetersTests
         Assert.HasCount(1, power.Query(t0 + 1, long.MaxValue));
     }
 
+    [TestMethod]
+    public void TheReadingsLogRotatesAndKeepsABoundedNumberOfFiles()
+    {
+        string data = TestServer.NewDataDirectory();
+        var options = new MetersOptions { DataDirectory = data, RegistryPath = WriteRegistry(data), ReadingsLogMaxBytes = 4096, ReadingsLogFilesKept = 2 };
+        using var store = new MeterStore(options);
+        byte[] batch = Encoding.ASCII.GetBytes(string.Concat(Enumerable.Repeat("10.0.0.1\t2024.04.27 14:00:00.000000\t1.5\n", 30)));
+
+        for (int i = 0; i < 20; i++)
+        {
+            store.AppendLog(batch); // ~1.1 KB each: a rotation every 4 batches
+        }
+
+        CollectionAssert.AreEquivalent(
+            new[] { "readings.1.log", "readings.2.log", "readings.log" },
+            Directory.GetFiles(data, "readings*.log").Select(Path.GetFileName).ToArray());
+        Assert.IsLessThan(4096 + batch.Length, new FileInfo(store.RotatedLogPath(1)).Length + 1);
+        Assert.IsTrue(File.ReadAllText(store.RotatedLogPath(2)).EndsWith("1.5\n", StringComparison.Ordinal), "rotated files hold whole lines");
+    }
+
     private static void Add(MeterStore store, MeterReading reading)
     {
         store.Add(reading);
