@@ -2,9 +2,10 @@ using System.Buffers;
 using System.IO.Pipelines;
 using System.Text.Json;
 using Microsoft.AspNetCore.Connections;
-using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.Extensions.Options;
 using Rto.Protocols.Jobs;
+
+using Rto.Server.Hosting;
 
 namespace Rto.Server.Jobs;
 
@@ -22,7 +23,7 @@ internal sealed partial class JobsConnectionHandler(JobRunner runner, JobsActivi
     public override async Task OnConnectedAsync(ConnectionContext connection)
     {
         activity.ConnectionOpened();
-        LogConnected(connection.ConnectionId, connection.RemoteEndPoint);
+        ConnectionLifetime.LogOpened(logger, "jobs", connection.ConnectionId, connection.RemoteEndPoint);
         try
         {
             await ServeAsync(connection);
@@ -36,7 +37,7 @@ internal sealed partial class JobsConnectionHandler(JobRunner runner, JobsActivi
             activity.ConnectionClosed();
             await connection.Transport.Input.CompleteAsync();
             await connection.Transport.Output.CompleteAsync();
-            LogDisconnected(connection.ConnectionId, connection.RemoteEndPoint);
+            ConnectionLifetime.LogClosed(logger, "jobs", connection.ConnectionId, connection.RemoteEndPoint);
         }
     }
 
@@ -44,7 +45,7 @@ internal sealed partial class JobsConnectionHandler(JobRunner runner, JobsActivi
     {
         PipeReader input = connection.Transport.Input;
         PipeWriter output = connection.Transport.Output;
-        CancellationToken closing = connection.Features.Get<IConnectionLifetimeNotificationFeature>()?.ConnectionClosedRequested ?? default;
+        CancellationToken closing = connection.CloseRequested();
         var framer = new JsonFrameReader(_options.MaxFrameSize);
         while (true)
         {
@@ -205,12 +206,6 @@ internal sealed partial class JobsConnectionHandler(JobRunner runner, JobsActivi
             JobReplyWriter.WriteJobResult(output, request, new JobResult { Directory = job.Directory, File = outcome.ResultFile });
         }
     }
-
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Jobs connection {ConnectionId} opened from {RemoteEndPoint}")]
-    private partial void LogConnected(string connectionId, System.Net.EndPoint? remoteEndPoint);
-
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Jobs connection {ConnectionId} from {RemoteEndPoint} closed")]
-    private partial void LogDisconnected(string connectionId, System.Net.EndPoint? remoteEndPoint);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Jobs connection {ConnectionId} closed after {IdleSeconds} s without a complete request")]
     private partial void LogIdle(string connectionId, double idleSeconds);

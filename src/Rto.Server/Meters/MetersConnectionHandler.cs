@@ -1,9 +1,9 @@
 using System.Buffers;
 using System.IO.Pipelines;
 using Microsoft.AspNetCore.Connections;
-using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.Extensions.Options;
 using Rto.Protocols;
+using Rto.Server.Hosting;
 using Rto.Protocols.Meters;
 
 namespace Rto.Server.Meters;
@@ -24,20 +24,15 @@ internal sealed partial class MetersConnectionHandler(
     public override async Task OnConnectedAsync(ConnectionContext connection)
     {
         PipeReader input = connection.Transport.Input;
-        CancellationToken closing = connection.Features.Get<IConnectionLifetimeNotificationFeature>()?.ConnectionClosedRequested ?? default;
+        CancellationToken closing = connection.CloseRequested();
         var framer = new LineFramer(_maxLineLength);
         var batch = new Batch(new ArrayBufferWriter<byte>(16 * 1024), new byte[_maxLineLength + 1]);
-        LogConnected(connection.ConnectionId, connection.RemoteEndPoint);
+        ConnectionLifetime.LogOpened(logger, "meters", connection.ConnectionId, connection.RemoteEndPoint);
         try
         {
             while (true)
             {
-                ReadResult result;
-                try
-                {
-                    result = await input.ReadAsync(closing);
-                }
-                catch (OperationCanceledException) when (closing.IsCancellationRequested)
+                if (await input.ReadUnlessClosingAsync(closing) is not ReadResult result)
                 {
                     break;
                 }
@@ -65,7 +60,7 @@ internal sealed partial class MetersConnectionHandler(
 
         await input.CompleteAsync();
         await connection.Transport.Output.CompleteAsync();
-        LogDisconnected(connection.ConnectionId, connection.RemoteEndPoint);
+        ConnectionLifetime.LogClosed(logger, "meters", connection.ConnectionId, connection.RemoteEndPoint);
     }
 
     private void ProcessLines(ref LineFramer framer, ref ReadOnlySequence<byte> buffer, ref Batch batch, System.Net.EndPoint? remote)
@@ -188,12 +183,6 @@ internal sealed partial class MetersConnectionHandler(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Meter reading rejected ({Reason}) from {RemoteEndPoint}: '{Line}' ({Suppressed} more rejections not logged)")]
     private partial void LogRejected(MeterRejectReason reason, System.Net.EndPoint? remoteEndPoint, string line, long suppressed);
-
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Meters connection {ConnectionId} opened from {RemoteEndPoint}")]
-    private partial void LogConnected(string connectionId, System.Net.EndPoint? remoteEndPoint);
-
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Meters connection {ConnectionId} from {RemoteEndPoint} closed")]
-    private partial void LogDisconnected(string connectionId, System.Net.EndPoint? remoteEndPoint);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Meters connection {ConnectionId} aborted: the readings log could not be written")]
     private partial void LogFailed(Exception exception, string connectionId);

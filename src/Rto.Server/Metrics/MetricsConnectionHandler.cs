@@ -1,9 +1,9 @@
 using System.Buffers;
 using System.IO.Pipelines;
 using Microsoft.AspNetCore.Connections;
-using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.Extensions.Options;
 using Rto.Protocols;
+using Rto.Server.Hosting;
 using Rto.Protocols.Metrics;
 
 namespace Rto.Server.Metrics;
@@ -25,19 +25,14 @@ internal sealed partial class MetricsConnectionHandler(MetricStore store, IOptio
     {
         PipeReader input = connection.Transport.Input;
         PipeWriter output = connection.Transport.Output;
-        CancellationToken closing = connection.Features.Get<IConnectionLifetimeNotificationFeature>()?.ConnectionClosedRequested ?? default;
+        CancellationToken closing = connection.CloseRequested();
         var framer = new LineFramer(_maxLineLength);
-        LogConnected(connection.ConnectionId, connection.RemoteEndPoint);
+        ConnectionLifetime.LogOpened(logger, "metrics", connection.ConnectionId, connection.RemoteEndPoint);
         try
         {
             while (true)
             {
-                ReadResult result;
-                try
-                {
-                    result = await input.ReadAsync(closing);
-                }
-                catch (OperationCanceledException) when (closing.IsCancellationRequested)
+                if (await input.ReadUnlessClosingAsync(closing) is not ReadResult result)
                 {
                     break;
                 }
@@ -87,7 +82,7 @@ internal sealed partial class MetricsConnectionHandler(MetricStore store, IOptio
 
         await input.CompleteAsync();
         await output.CompleteAsync();
-        LogDisconnected(connection.ConnectionId, connection.RemoteEndPoint);
+        ConnectionLifetime.LogClosed(logger, "metrics", connection.ConnectionId, connection.RemoteEndPoint);
     }
 
     private Batch ProcessLines(ref LineFramer framer, ref ReadOnlySequence<byte> buffer, PipeWriter output)
@@ -193,12 +188,6 @@ internal sealed partial class MetricsConnectionHandler(MetricStore store, IOptio
     }
 
     private readonly record struct Batch(long CommitPosition, BatchStop Stop);
-
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Metrics connection {ConnectionId} opened from {RemoteEndPoint}")]
-    private partial void LogConnected(string connectionId, System.Net.EndPoint? remoteEndPoint);
-
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Metrics connection {ConnectionId} from {RemoteEndPoint} closed")]
-    private partial void LogDisconnected(string connectionId, System.Net.EndPoint? remoteEndPoint);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Metrics connection {ConnectionId} aborted: the log could not be written")]
     private partial void LogFailed(Exception exception, string connectionId);
