@@ -24,6 +24,9 @@ internal sealed class RawConnection : IAsyncDisposable
         return new RawConnection(client);
     }
 
+    /// <summary>The client side of the connection, as the server sees the remote end.</summary>
+    public System.Net.EndPoint? LocalEndPoint => _client.Client.LocalEndPoint;
+
     public Task SendAsync(string text) => SendAsync(Encoding.UTF8.GetBytes(text));
 
     public async Task SendAsync(byte[] bytes)

@@ -29,6 +29,8 @@ internal sealed class TestServer : IAsyncDisposable
 
     public IPEndPoint MetersHttpEndPoint => _app.Services.GetRequiredService<RtoEndpoints>().GetEndPoint("meters-http");
 
+    public IPEndPoint HealthEndPoint => _app.Services.GetRequiredService<RtoEndpoints>().GetEndPoint("health");
+
     public IPEndPoint MessengerEndPoint => _app.Services.GetRequiredService<RtoEndpoints>().GetEndPoint("messenger");
 
     /// <summary>The messenger endpoint as a client address, <c>127.0.0.1:port</c>.</summary>
@@ -53,6 +55,7 @@ internal sealed class TestServer : IAsyncDisposable
             "--Jobs:Port=0", $"--Jobs:DataRoots:0={Path.Combine(dataDirectory, "jobs")}", $"--Jobs:SampleDirectory={Path.Combine(dataDirectory, "jobs", "sample")}",
             "--Messenger:Address=127.0.0.1", "--Messenger:Port=0",
             "--Meters:Port=0", "--Meters:HttpPort=0", $"--Meters:DataDirectory={Path.Combine(dataDirectory, "meters")}", $"--Meters:PlotDirectory={Path.Combine(dataDirectory, "plots")}",
+            "--Health:Port=0",
             .. settings,
         ];
         WebApplication app = RtoServer.Build(args, configure);

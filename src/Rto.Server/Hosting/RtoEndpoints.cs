@@ -7,11 +7,50 @@ namespace Rto.Server.Hosting;
 /// The endpoints the server listens on. Kestrel fills in the real port of a port-0 endpoint
 /// when it binds, so after start-up <see cref="GetEndPoint"/> tells where each one ended up.
 /// </summary>
-public sealed class RtoEndpoints
+public sealed class RtoEndpoints(ServerInstruments instruments, ILogger<RtoEndpoints> logger)
 {
     private readonly List<(string Name, string Description, ListenOptions Listen)> _endpoints = [];
 
-    internal void Add(string name, string description, ListenOptions listen) => _endpoints.Add((name, description, listen));
+    /// <summary>
+    /// Records an endpoint and puts the connection-level observation in front of it: the open and
+    /// active connection instruments, open/close log events, and a log scope carrying the endpoint
+    /// and remote address to every message logged while the connection is served.
+    /// Call it before <c>UseConnectionHandler</c>, which ends the connection pipeline.
+    /// </summary>
+    internal void Add(string name, string description, ListenOptions listen)
+    {
+        _endpoints.Add((name, description, listen));
+        ServerInstruments.EndpointInstruments endpoint = instruments.For(name);
+        listen.Use(next => async connection =>
+        {
+            endpoint.ConnectionOpened();
+            using IDisposable? scope = logger.BeginScope(new ConnectionScope(name, connection.RemoteEndPoint));
+            ConnectionLifetime.LogOpened(logger, name, connection.ConnectionId, connection.RemoteEndPoint);
+            try
+            {
+                await next(connection);
+            }
+            finally
+            {
+                endpoint.ConnectionClosed();
+                ConnectionLifetime.LogClosed(logger, name, connection.ConnectionId, connection.RemoteEndPoint);
+            }
+        });
+    }
+
+    /// <summary>The endpoint name serving local port <paramref name="port"/>, or null.</summary>
+    public string? NameOfPort(int port)
+    {
+        foreach ((string name, _, ListenOptions listen) in _endpoints)
+        {
+            if (listen.IPEndPoint?.Port == port)
+            {
+                return name;
+            }
+        }
+
+        return null;
+    }
 
     /// <summary>The names of the configured endpoints, in the order they were added.</summary>
     public IEnumerable<string> Names => _endpoints.Select(e => e.Name);
@@ -39,4 +78,27 @@ public sealed class RtoEndpoints
 
         logger.LogInformation("Rto server started; press Ctrl+C to stop");
     }
+}
+
+/// <summary>Log scope of one connection: structured <c>Endpoint</c> and <c>RemoteEndPoint</c> fields.</summary>
+internal sealed class ConnectionScope(string endpoint, EndPoint? remoteEndPoint) : IReadOnlyList<KeyValuePair<string, object?>>
+{
+    public int Count => 2;
+
+    public KeyValuePair<string, object?> this[int index] => index switch
+    {
+        0 => new("Endpoint", endpoint),
+        1 => new("RemoteEndPoint", remoteEndPoint?.ToString()),
+        _ => throw new ArgumentOutOfRangeException(nameof(index)),
+    };
+
+    public IEnumerator<KeyValuePair<string, object?>> GetEnumerator()
+    {
+        yield return this[0];
+        yield return this[1];
+    }
+
+    System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
+
+    public override string ToString() => $"{endpoint} {remoteEndPoint}";
 }

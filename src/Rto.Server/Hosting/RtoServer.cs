@@ -20,7 +20,9 @@ public static class RtoServer
     public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
         WebApplicationBuilder builder = WebApplication.CreateBuilder(args);
+        builder.Services.AddSingleton<ServerInstruments>();
         builder.Services.AddSingleton<RtoEndpoints>();
+        builder.Services.AddGrpc(grpc => grpc.Interceptors.Add<GrpcCallInstruments>());
 
         // Under systemd: notify readiness, log to the journal, stop cleanly on SIGTERM. A no-op elsewhere.
         builder.Host.UseSystemd();
@@ -29,6 +31,7 @@ public static class RtoServer
         builder.Services.AddSingleton(sp => new MetricStore(sp.GetRequiredService<IOptions<MetricsOptions>>().Value, sp.GetRequiredService<ILogger<MetricStore>>()));
         builder.AddMessenger();
         builder.AddMeters();
+        builder.AddHealth();
 
         builder.Services.AddOptions<JobsOptions>().BindConfiguration(JobsOptions.SectionName);
         builder.Services.AddSingleton<JobsActivity>();
@@ -60,6 +63,7 @@ public static class RtoServer
 
             kestrel.ListenMessenger(endpoints, ParseAddress);
             kestrel.ListenMeters(endpoints, ParseAddress);
+            kestrel.ListenHealth(endpoints, ParseAddress);
         });
 
         configure?.Invoke(builder);
@@ -81,6 +85,7 @@ public static class RtoServer
         }
         app.MapMessenger();
         app.MapMeters();
+        app.MapHealth();
 
         app.Lifetime.ApplicationStarted.Register(() =>
             app.Services.GetRequiredService<RtoEndpoints>().LogBanner(app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Rto.Server")));
@@ -92,8 +97,8 @@ public static class RtoServer
         where THandler : ConnectionHandler =>
         kestrel.Listen(ParseAddress(address, setting), port, listen =>
         {
-            listen.UseConnectionHandler<THandler>();
             endpoints.Add(name, description, listen);
+            listen.UseConnectionHandler<THandler>();
         });
 
     private static IPAddress ParseAddress(string address, string setting) =>

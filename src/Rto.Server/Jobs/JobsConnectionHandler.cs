@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Diagnostics;
 using System.IO.Pipelines;
 using System.Text.Json;
 using Microsoft.AspNetCore.Connections;
@@ -15,15 +16,15 @@ namespace Rto.Server.Jobs;
 /// closed, as the original one-request clients expect. Invalid JSON or an oversized request gets a
 /// <c>noheader</c> error and closes the connection; so does silence longer than the idle timeout.
 /// </summary>
-internal sealed partial class JobsConnectionHandler(JobRunner runner, JobsActivity activity, IOptions<JobsOptions> options, ILogger<JobsConnectionHandler> logger)
+internal sealed partial class JobsConnectionHandler(JobRunner runner, JobsActivity activity, IOptions<JobsOptions> options, ServerInstruments instruments, ILogger<JobsConnectionHandler> logger)
     : ConnectionHandler
 {
     private readonly JobsOptions _options = options.Value;
+    private readonly ServerInstruments.EndpointInstruments _instruments = instruments.For("jobs");
 
     public override async Task OnConnectedAsync(ConnectionContext connection)
     {
         activity.ConnectionOpened();
-        ConnectionLifetime.LogOpened(logger, "jobs", connection.ConnectionId, connection.RemoteEndPoint);
         try
         {
             await ServeAsync(connection);
@@ -37,7 +38,6 @@ internal sealed partial class JobsConnectionHandler(JobRunner runner, JobsActivi
             activity.ConnectionClosed();
             await connection.Transport.Input.CompleteAsync();
             await connection.Transport.Output.CompleteAsync();
-            ConnectionLifetime.LogClosed(logger, "jobs", connection.ConnectionId, connection.RemoteEndPoint);
         }
     }
 
@@ -61,6 +61,7 @@ internal sealed partial class JobsConnectionHandler(JobRunner runner, JobsActivi
                 {
                     if (!closing.IsCancellationRequested)
                     {
+                        _instruments.Errors("idle_timeout");
                         LogIdle(connection.ConnectionId, _options.IdleTimeout.TotalSeconds);
                     }
 
@@ -78,6 +79,8 @@ internal sealed partial class JobsConnectionHandler(JobRunner runner, JobsActivi
                     break;
                 }
 
+                long started = _instruments.MeasuresDuration ? Stopwatch.GetTimestamp() : 0;
+                _instruments.Requests(1);
                 if (status == JsonFrameStatus.Frame)
                 {
                     try
@@ -89,24 +92,30 @@ internal sealed partial class JobsConnectionHandler(JobRunner runner, JobsActivi
                     {
                         // Well-formed structure but unusable content (e.g. invalid UTF-8 in a string):
                         // a reply being written is never advanced into the pipe, so only this one goes out.
+                        _instruments.Errors("invalid_json");
                         JobReplyWriter.WriteNoHeader(output, $"The request is not valid JSON: {ex.Message}");
                         close = true;
                     }
                 }
                 else
                 {
+                    _instruments.Errors(status == JsonFrameStatus.TooLarge ? "too_large" : "invalid_json");
                     JobReplyWriter.WriteNoHeader(output, status == JsonFrameStatus.TooLarge
                         ? $"The request is larger than the maximum of {_options.MaxFrameSize} bytes."
                         : $"The request is not valid JSON: {framer.InvalidReason}");
                     close = true;
                 }
 
-                if ((await output.FlushAsync()).IsCompleted)
+                _instruments.BytesSent(output.CanGetUnflushedBytes ? output.UnflushedBytes : 0);
+                bool gone = (await output.FlushAsync()).IsCompleted;
+                _instruments.Duration(started);
+                if (gone)
                 {
                     return;
                 }
             }
 
+            _instruments.BytesReceived(result.Buffer.Length - buffer.Length);
             input.AdvanceTo(buffer.Start, result.Buffer.End);
             if (close || (answered && !keepAlive) || result.IsCompleted)
             {
@@ -122,6 +131,7 @@ internal sealed partial class JobsConnectionHandler(JobRunner runner, JobsActivi
         JsonElement request = document.RootElement;
         if (request.ValueKind != JsonValueKind.Object)
         {
+            _instruments.Errors("not_an_object");
             JobReplyWriter.WriteNoHeader(output, $"The request must be a JSON object, not {request.ValueKind.ToString().ToLowerInvariant()}.");
             return false;
         }
@@ -129,6 +139,7 @@ internal sealed partial class JobsConnectionHandler(JobRunner runner, JobsActivi
         bool keepAlive = request.TryGetProperty("KeepAlive", out JsonElement k) && k.ValueKind == JsonValueKind.True;
         if (!request.TryGetProperty("Header", out JsonElement header) || header.ValueKind != JsonValueKind.String)
         {
+            _instruments.Errors("no_header");
             JobReplyWriter.WriteNoHeader(output, "The request has no \"Header\" string member.");
             return keepAlive;
         }
@@ -143,6 +154,7 @@ internal sealed partial class JobsConnectionHandler(JobRunner runner, JobsActivi
         }
         else
         {
+            _instruments.Errors("unknown_header");
             JobReplyWriter.WriteReply(output, request, JobStatus.Error, "Unknown header.");
         }
 
@@ -167,6 +179,7 @@ internal sealed partial class JobsConnectionHandler(JobRunner runner, JobsActivi
         };
         if (answer is null)
         {
+            _instruments.Errors("unknown_info_request");
             JobReplyWriter.WriteReply(output, request, JobStatus.Error,
                 $"Unknown Info request; the Info requests are \"{InfoRequests.Status}\", \"{InfoRequests.DaskProcess}\", \"{InfoRequests.AllProcess}\" and \"{InfoRequests.AllStatistic}\".");
             return;
@@ -192,6 +205,7 @@ internal sealed partial class JobsConnectionHandler(JobRunner runner, JobsActivi
 
         if (job is null)
         {
+            _instruments.Errors("invalid_job_request");
             JobReplyWriter.WriteReply(output, request, JobStatus.Error, "A Dask request needs \"Request\": {\"Directory\": …, \"Base\": …, \"File\": …} with string members.");
             return;
         }
@@ -199,6 +213,7 @@ internal sealed partial class JobsConnectionHandler(JobRunner runner, JobsActivi
         JobOutcome outcome = await runner.RunAsync(job, closing);
         if (outcome.Error is not null)
         {
+            _instruments.Errors("job_failed");
             JobReplyWriter.WriteReply(output, request, JobStatus.Error, outcome.Error);
         }
         else

@@ -39,8 +39,8 @@ internal static class MetersHosting
         System.Net.IPAddress address = parseAddress(options.Address, "Meters:Address");
         kestrel.Listen(address, options.Port, listen =>
         {
-            listen.UseConnectionHandler<MetersConnectionHandler>();
             endpoints.Add(EndpointName, "meter readings, TSV lines", listen);
+            listen.UseConnectionHandler<MetersConnectionHandler>();
         });
 
         if (options.HttpPort >= 0)

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Diagnostics;
 using System.IO.Pipelines;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Options;
@@ -12,7 +13,7 @@ namespace Rto.Server.Metrics;
 /// Serves the metrics protocol on one connection: reads whatever lines have arrived, answers
 /// them in order, makes their puts durable with one log commit, then flushes all the replies.
 /// </summary>
-internal sealed partial class MetricsConnectionHandler(MetricStore store, IOptions<MetricsOptions> options, ILogger<MetricsConnectionHandler> logger)
+internal sealed partial class MetricsConnectionHandler(MetricStore store, IOptions<MetricsOptions> options, ServerInstruments instruments, ILogger<MetricsConnectionHandler> logger)
     : ConnectionHandler
 {
     // Stop taking more requests from a batch once this much reply data waits to be flushed, so
@@ -20,6 +21,7 @@ internal sealed partial class MetricsConnectionHandler(MetricStore store, IOptio
     private const int MaxPendingReplyBytes = 256 * 1024;
 
     private readonly int _maxLineLength = options.Value.MaxLineLength;
+    private readonly ServerInstruments.EndpointInstruments _instruments = instruments.For("metrics");
 
     public override async Task OnConnectedAsync(ConnectionContext connection)
     {
@@ -27,7 +29,6 @@ internal sealed partial class MetricsConnectionHandler(MetricStore store, IOptio
         PipeWriter output = connection.Transport.Output;
         CancellationToken closing = connection.CloseRequested();
         var framer = new LineFramer(_maxLineLength);
-        ConnectionLifetime.LogOpened(logger, "metrics", connection.ConnectionId, connection.RemoteEndPoint);
         try
         {
             while (true)
@@ -37,11 +38,13 @@ internal sealed partial class MetricsConnectionHandler(MetricStore store, IOptio
                     break;
                 }
 
+                long started = _instruments.MeasuresDuration ? Stopwatch.GetTimestamp() : 0;
                 ReadOnlySequence<byte> buffer = result.Buffer;
+                var tally = default(BatchTally);
                 bool outputOpen = true;
                 while (outputOpen)
                 {
-                    Batch batch = ProcessLines(ref framer, ref buffer, output);
+                    Batch batch = ProcessLines(ref framer, ref buffer, output, ref tally);
                     if (batch.CommitPosition > 0)
                     {
                         store.Commit(batch.CommitPosition);
@@ -62,7 +65,10 @@ internal sealed partial class MetricsConnectionHandler(MetricStore store, IOptio
                 }
 
                 input.AdvanceTo(buffer.Start, result.Buffer.End);
-                if (!outputOpen || (await output.FlushAsync()).IsCompleted || result.IsCompleted)
+                tally.BytesSent += output.CanGetUnflushedBytes ? output.UnflushedBytes : 0;
+                bool stop = !outputOpen || (await output.FlushAsync()).IsCompleted || result.IsCompleted;
+                Report(in tally, result.Buffer.Length - buffer.Length, started);
+                if (stop)
                 {
                     break;
                 }
@@ -82,16 +88,26 @@ internal sealed partial class MetricsConnectionHandler(MetricStore store, IOptio
 
         await input.CompleteAsync();
         await output.CompleteAsync();
-        ConnectionLifetime.LogClosed(logger, "metrics", connection.ConnectionId, connection.RemoteEndPoint);
     }
 
-    private Batch ProcessLines(ref LineFramer framer, ref ReadOnlySequence<byte> buffer, PipeWriter output)
+    private void Report(in BatchTally tally, long bytesReceived, long started)
+    {
+        _instruments.Requests(tally.Requests);
+        _instruments.Errors("malformed", tally.Malformed);
+        _instruments.Errors("line_too_long", tally.TooLong);
+        _instruments.BytesReceived(bytesReceived);
+        _instruments.BytesSent(tally.BytesSent);
+        _instruments.Duration(started);
+    }
+
+    private Batch ProcessLines(ref LineFramer framer, ref ReadOnlySequence<byte> buffer, PipeWriter output, ref BatchTally tally)
     {
         long commitPosition = 0;
         while (true)
         {
             if (output.CanGetUnflushedBytes && output.UnflushedBytes > MaxPendingReplyBytes)
             {
+                tally.BytesSent += output.UnflushedBytes;
                 return new Batch(commitPosition, BatchStop.OutputFull);
             }
 
@@ -101,13 +117,15 @@ internal sealed partial class MetricsConnectionHandler(MetricStore store, IOptio
                 return new Batch(commitPosition, BatchStop.NeedMoreData);
             }
 
+            tally.Requests++;
             if (status == LineReadStatus.LineTooLong)
             {
+                tally.TooLong++;
                 MetricsResponseWriter.WriteError(output);
                 continue;
             }
 
-            if (ExecuteLine(line, output, ref commitPosition))
+            if (ExecuteLine(line, output, ref commitPosition, ref tally.Malformed))
             {
                 return new Batch(commitPosition, BatchStop.GetAll);
             }
@@ -115,11 +133,11 @@ internal sealed partial class MetricsConnectionHandler(MetricStore store, IOptio
     }
 
     /// <summary>Answers one line; returns true for <c>get *</c>, which the caller streams.</summary>
-    private bool ExecuteLine(in ReadOnlySequence<byte> line, PipeWriter output, ref long commitPosition)
+    private bool ExecuteLine(in ReadOnlySequence<byte> line, PipeWriter output, ref long commitPosition, ref long malformed)
     {
         if (line.IsSingleSegment)
         {
-            return Execute(line.FirstSpan, output, ref commitPosition);
+            return Execute(line.FirstSpan, output, ref commitPosition, ref malformed);
         }
 
         // A line split across buffer segments is copied once; lines are bounded by MaxLineLength.
@@ -129,7 +147,7 @@ internal sealed partial class MetricsConnectionHandler(MetricStore store, IOptio
         try
         {
             line.CopyTo(copy);
-            return Execute(copy, output, ref commitPosition);
+            return Execute(copy, output, ref commitPosition, ref malformed);
         }
         finally
         {
@@ -140,10 +158,11 @@ internal sealed partial class MetricsConnectionHandler(MetricStore store, IOptio
         }
     }
 
-    private bool Execute(ReadOnlySpan<byte> line, PipeWriter output, ref long commitPosition)
+    private bool Execute(ReadOnlySpan<byte> line, PipeWriter output, ref long commitPosition, ref long malformed)
     {
         if (!MetricsRequestParser.TryParse(line, out MetricsRequest request))
         {
+            malformed++;
             MetricsResponseWriter.WriteError(output);
             return false;
         }
@@ -170,9 +189,13 @@ internal sealed partial class MetricsConnectionHandler(MetricStore store, IOptio
         foreach (MetricSeries series in store.GetAllSeries())
         {
             MetricStore.WritePoints(series, output);
-            if (output.CanGetUnflushedBytes && output.UnflushedBytes > MaxPendingReplyBytes && (await output.FlushAsync()).IsCompleted)
+            if (output.CanGetUnflushedBytes && output.UnflushedBytes > MaxPendingReplyBytes)
             {
-                return false;
+                _instruments.BytesSent(output.UnflushedBytes);
+                if ((await output.FlushAsync()).IsCompleted)
+                {
+                    return false;
+                }
             }
         }
 
@@ -188,6 +211,15 @@ internal sealed partial class MetricsConnectionHandler(MetricStore store, IOptio
     }
 
     private readonly record struct Batch(long CommitPosition, BatchStop Stop);
+
+    /// <summary>What one read's lines amounted to, reported to the instruments in one go.</summary>
+    private struct BatchTally
+    {
+        public long Requests;
+        public long Malformed;
+        public long TooLong;
+        public long BytesSent;
+    }
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Metrics connection {ConnectionId} aborted: the log could not be written")]
     private partial void LogFailed(Exception exception, string connectionId);

@@ -1,0 +1,177 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Rto.Client.Messaging;
+using Rto.Server.Tests.Messaging;
+
+namespace Rto.Server.Tests.Observability;
+
+[TestClass]
+public sealed class ObservabilityTests
+{
+    [TestMethod]
+    public async Task Health_endpoint_reports_every_check_as_json()
+    {
+        await using TestServer server = await TestServer.StartAsync();
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{server.HealthEndPoint.Port}") };
+
+        using HttpResponseMessage response = await http.GetAsync(new Uri("/health", UriKind.Relative));
+        Assert.AreEqual(HttpStatusCode.OK, response.StatusCode);
+        using JsonDocument body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        Assert.AreEqual("Healthy", body.RootElement.GetProperty("status").GetString());
+        JsonElement checks = body.RootElement.GetProperty("checks");
+        Assert.AreEqual("Healthy", checks.GetProperty("storage").GetProperty("status").GetString());
+        JsonElement protocols = checks.GetProperty("protocols");
+        Assert.IsGreaterThan(0, protocols.GetProperty("data").GetProperty("metersRegistered").GetInt32());
+        Assert.AreEqual(0, protocols.GetProperty("data").GetProperty("jobsRunning").GetInt32());
+    }
+
+    [TestMethod]
+    public async Task Liveness_runs_no_checks_and_health_is_only_on_its_own_port()
+    {
+        await using TestServer server = await TestServer.StartAsync();
+        using var http = new HttpClient();
+
+        using JsonDocument live = JsonDocument.Parse(await http.GetStringAsync(new Uri($"http://127.0.0.1:{server.HealthEndPoint.Port}/health/live")));
+        Assert.AreEqual("Healthy", live.RootElement.GetProperty("status").GetString());
+        Assert.AreEqual(0, live.RootElement.GetProperty("checks").EnumerateObject().Count());
+
+        using HttpResponseMessage onMetersPort = await http.GetAsync(new Uri($"http://127.0.0.1:{server.MetersHttpEndPoint.Port}/health"));
+        Assert.AreEqual(HttpStatusCode.NotFound, onMetersPort.StatusCode);
+    }
+
+    [TestMethod]
+    public async Task An_empty_meter_registry_degrades_health_but_keeps_it_200()
+    {
+        string registry = Path.Combine(TestServer.NewDataDirectory(), "empty.tsv");
+        Directory.CreateDirectory(Path.GetDirectoryName(registry)!);
+        await File.WriteAllTextAsync(registry, "");
+        await using TestServer server = await TestServer.StartAsync(null, $"--Meters:RegistryPath={registry}");
+        using var http = new HttpClient();
+
+        using HttpResponseMessage response = await http.GetAsync(new Uri($"http://127.0.0.1:{server.HealthEndPoint.Port}/health"));
+        Assert.AreEqual(HttpStatusCode.OK, response.StatusCode);
+        using JsonDocument body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        Assert.AreEqual("Degraded", body.RootElement.GetProperty("status").GetString());
+        StringAssert.Contains(body.RootElement.GetProperty("checks").GetProperty("protocols").GetProperty("description").GetString(), "registry is empty");
+    }
+
+    [TestMethod]
+    public async Task Metrics_endpoint_counts_connections_requests_errors_and_bytes()
+    {
+        await using TestServer server = await TestServer.StartAsync();
+        using var recorder = new InstrumentRecorder(server.Services);
+        const string Requests = "put a 1 1\nput a 2 2\nnonsense\nget a\n";
+        const string Replies = "ok\n\nok\n\nerror\nwrong command\n\nok\na 1.0 1\na 2.0 2\n\n";
+
+        await using (RawConnection connection = await RawConnection.OpenAsync(server.MetricsEndPoint))
+        {
+            await connection.RoundTripAsync(Requests, Replies);
+            await recorder.WaitUntilAsync(r => r.Total("rto.requests", "metrics") == 4, "4 metrics requests");
+            Assert.AreEqual(1, recorder.Total("rto.errors", "metrics", "malformed"));
+            Assert.AreEqual(Requests.Length, recorder.Total("rto.bytes.received", "metrics"));
+            Assert.AreEqual(Replies.Length, recorder.Total("rto.bytes.sent", "metrics"));
+            Assert.AreEqual(1, recorder.Total("rto.connections.active", "metrics"));
+            Assert.IsGreaterThanOrEqualTo(1, recorder.Total("rto.request.duration", "metrics"));
+        }
+
+        await recorder.WaitUntilAsync(r => r.Total("rto.connections.active", "metrics") == 0, "the connection to be closed");
+        Assert.AreEqual(1, recorder.Total("rto.connections.opened", "metrics"));
+    }
+
+    [TestMethod]
+    public async Task Jobs_errors_are_counted_by_reason()
+    {
+        await using TestServer server = await TestServer.StartAsync();
+        using var recorder = new InstrumentRecorder(server.Services);
+
+        await using RawConnection connection = await RawConnection.OpenAsync(server.JobsEndPoint);
+        await connection.SendAsync("{\"Header\": \"Nope\"}");
+        _ = await connection.ReadToEndAsync();
+
+        await recorder.WaitUntilAsync(r => r.Total("rto.errors", "jobs", "unknown_header") == 1, "an unknown_header error");
+        Assert.AreEqual(1, recorder.Total("rto.requests", "jobs"));
+    }
+
+    [TestMethod]
+    public async Task Grpc_calls_are_counted_on_their_endpoint()
+    {
+        await using TestServer server = await TestServer.StartAsync();
+        using var recorder = new InstrumentRecorder(server.Services);
+        using var client = new MessengerClient(server.MessengerAddress, MessengerTestKit.FastOptions);
+
+        await client.SendAsync("ann", "hello");
+
+        await recorder.WaitUntilAsync(r => r.Total("rto.request.duration", "messenger") == 1, "one timed messenger call");
+        Assert.AreEqual(1, recorder.Total("rto.requests", "messenger"));
+        Assert.AreEqual(0, recorder.Total("rto.errors", "messenger"));
+        Assert.IsGreaterThanOrEqualTo(1, recorder.Total("rto.connections.opened", "messenger"));
+    }
+
+    [TestMethod]
+    public async Task Connection_events_are_logged_with_endpoint_and_remote_address()
+    {
+        var sink = new LogSink();
+        await using TestServer server = await TestServer.StartAsync(null, builder =>
+        {
+            builder.Logging.AddProvider(sink);
+            builder.Logging.AddFilter<LogSink>("Rto.Server.Hosting", LogLevel.Debug);
+        });
+
+        int clientPort;
+        await using (RawConnection connection = await RawConnection.OpenAsync(server.MetricsEndPoint))
+        {
+            clientPort = ((IPEndPoint)connection.LocalEndPoint!).Port;
+            await connection.RoundTripAsync("put a 1 1\n", "ok\n\n");
+        }
+
+        await sink.Closed.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        LogSink.Entry[] events = [.. sink.Entries.Where(e => e.Fields.GetValueOrDefault("RemoteEndPoint") is IPEndPoint remote && remote.Port == clientPort)];
+        Assert.HasCount(2, events, $"one opened and one closed event for port {clientPort}; logged: {string.Join(" | ", sink.Entries.Select(e => e.Message))}");
+        foreach (LogSink.Entry entry in events)
+        {
+            Assert.AreEqual("metrics", entry.Fields["Endpoint"]?.ToString());
+        }
+    }
+
+    /// <summary>Captures structured log events of the hosting category, with their message fields.</summary>
+    private sealed class LogSink : ILoggerProvider
+    {
+        public ConcurrentQueue<Entry> Entries { get; } = new();
+
+        public TaskCompletionSource Closed { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
+
+        public void Dispose()
+        {
+        }
+
+        public sealed record Entry(string Category, string Message, Dictionary<string, object?> Fields);
+
+        private sealed class Logger(LogSink sink, string category) : ILogger
+        {
+            public IDisposable? BeginScope<TState>(TState state)
+                where TState : notnull => null;
+
+            public bool IsEnabled(LogLevel logLevel) => true;
+
+            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+            {
+                if (!category.StartsWith("Rto.Server.Hosting", StringComparison.Ordinal) || state is not IReadOnlyList<KeyValuePair<string, object?>> fields)
+                {
+                    return;
+                }
+
+                string message = formatter(state, exception);
+                sink.Entries.Enqueue(new Entry(category, message, fields.ToDictionary(f => f.Key, f => f.Value)));
+                if (message.EndsWith("closed", StringComparison.Ordinal))
+                {
+                    sink.Closed.TrySetResult();
+                }
+            }
+        }
+    }
+}
