@@ -1,0 +1,111 @@
+using System.Globalization;
+using System.Text.Json;
+using Rto.Client.Jobs;
+using Rto.Client.Messaging;
+using Rto.Client.Meters;
+using Rto.Client.Metrics;
+using Rto.Protocols.Jobs;
+using Rto.Protocols.Meters;
+
+namespace Rto.Samples.PackageConsumer;
+
+/// <summary>One round trip with one client; returns what it saw, throws when the server disagrees.</summary>
+internal delegate Task<string> ServerCheck(ServerAddress server, CancellationToken cancellationToken);
+
+/// <summary>A round trip per client of the Rto.Client package.</summary>
+internal static class ServerChecks
+{
+    /// <summary>Every check, run in this order. A new client gets its check by adding a line here.</summary>
+    public static IReadOnlyList<(string Name, ServerCheck Run)> All { get; } =
+    [
+        ("metrics", MetricsAsync),
+        ("jobs", JobsAsync),
+        ("messenger", MessengerAsync),
+        ("meters", MetersAsync),
+    ];
+
+    private static async Task<string> MetricsAsync(ServerAddress server, CancellationToken cancellationToken)
+    {
+        // A key of its own, so earlier runs against the same server do not change the answer.
+        string key = $"consumer.{Guid.NewGuid():N}";
+        await using MetricsClient client = await MetricsClient.ConnectAsync(server.Host, server.MetricsPort, cancellationToken: cancellationToken);
+        await client.PutAsync(key, 81.5, 1_700_000_000, cancellationToken);
+        await client.PutAsync(key, 82.25, 1_700_000_060, cancellationToken);
+        IReadOnlyDictionary<string, IReadOnlyList<MetricPoint>> series = await client.GetAsync(key, cancellationToken);
+        MetricPoint[] expected = [new(1_700_000_000, 81.5), new(1_700_000_060, 82.25)];
+        if (!series.TryGetValue(key, out IReadOnlyList<MetricPoint>? points) || !points.SequenceEqual(expected))
+        {
+            throw new InvalidOperationException($"get {key} returned {Describe(series)}, expected the two points just put.");
+        }
+
+        return $"put 2 points, got them back under {key}";
+    }
+
+    private static async Task<string> JobsAsync(ServerAddress server, CancellationToken cancellationToken)
+    {
+        await using JobClient client = await JobClient.ConnectAsync(server.Host, server.JobsPort, cancellationToken: cancellationToken);
+        JobResponse status = await client.InfoAsync(InfoRequests.Status, cancellationToken);
+        return status.IsComplete
+            ? $"Info Status: {status.DiscriptionText}"
+            : throw new InvalidOperationException($"Info Status answered {status.Status}: {status.DiscriptionText}");
+    }
+
+    private static async Task<string> MessengerAsync(ServerAddress server, CancellationToken cancellationToken)
+    {
+        using var client = new MessengerClient($"{server.Host}:{server.MessengerPort}");
+        using MessageSubscription subscription = await client.SubscribeAsync(cancellationToken);
+        string text = $"hello from the package consumer {Guid.NewGuid():N}";
+        await client.SendAsync("package-consumer", text, cancellationToken);
+
+        // Other clients may be chatting on the same server: wait for this message among theirs.
+        await foreach (ChatMessage message in subscription.ReadAllAsync(cancellationToken))
+        {
+            if (message.Text == text)
+            {
+                return $"sent and received one message at {message.SendTimeText}";
+            }
+        }
+
+        throw new InvalidOperationException("The message stream ended before the sent message came back.");
+    }
+
+    private static async Task<string> MetersAsync(ServerAddress server, CancellationToken cancellationToken)
+    {
+        // The meters protocol has no replies: the HTTP counters show whether the readings arrived.
+        using var http = new HttpClient { BaseAddress = new Uri($"http://{server.Host}:{server.MetersHttpPort}/") };
+        long acceptedBefore = await AcceptedAsync(http, cancellationToken);
+
+        // 10.0.0.1 is a 0..110 V voltmeter in the server's sample registry (meters.tsv).
+        uint voltmeter = MeterClient.ParseIPv4("10.0.0.1");
+        long now = MeterTimestamp.FromDateTime(DateTime.Now);
+        MeterReading[] readings = [.. Enumerable.Range(0, 5).Select(i => new MeterReading(voltmeter, now + (i * 1000), 100 + i))];
+        await using (MeterClient meters = await MeterClient.ConnectAsync(server.Host, server.MetersPort, cancellationToken))
+        {
+            await meters.SendManyAsync(readings, cancellationToken);
+            await meters.FlushAsync(cancellationToken);
+        }
+
+        // The server counts a batch after parsing it; a short poll bounds that delay.
+        long accepted = acceptedBefore;
+        for (int attempt = 0; attempt < 50 && accepted < acceptedBefore + readings.Length; attempt++)
+        {
+            await Task.Delay(100, cancellationToken);
+            accepted = await AcceptedAsync(http, cancellationToken);
+        }
+
+        return accepted >= acceptedBefore + readings.Length
+            ? $"sent {readings.Length} readings, server accepted count {acceptedBefore} -> {accepted}"
+            : throw new InvalidOperationException($"Sent {readings.Length} readings but the accepted count went only from {acceptedBefore} to {accepted} in 5 s.");
+    }
+
+    private static async Task<long> AcceptedAsync(HttpClient http, CancellationToken cancellationToken)
+    {
+        using JsonDocument counters = JsonDocument.Parse(await http.GetStringAsync(new Uri("meters/counters", UriKind.Relative), cancellationToken));
+        return counters.RootElement.GetProperty("accepted").GetInt64();
+    }
+
+    private static string Describe(IReadOnlyDictionary<string, IReadOnlyList<MetricPoint>> series) =>
+        series.Count == 0
+            ? "nothing"
+            : string.Join("; ", series.Select(s => $"{s.Key}: " + string.Join(", ", s.Value.Select(p => string.Create(CultureInfo.InvariantCulture, $"{p.Value}@{p.Timestamp}")))));
+}
