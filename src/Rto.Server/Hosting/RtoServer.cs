@@ -19,7 +19,9 @@ public static class RtoServer
     /// <summary>Creates the server application; <paramref name="configure"/> can adjust the builder (tests use it).</summary>
     public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
-        WebApplicationBuilder builder = WebApplication.CreateBuilder(args);
+        // appsettings.json is read from beside the program, however it was started (dotnet run,
+        // the .NET tool, a service); relative data directories still follow the working directory.
+        WebApplicationBuilder builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
         builder.Services.AddSingleton<ServerInstruments>();
         builder.Services.AddSingleton<RtoEndpoints>();
         builder.Services.AddGrpc(grpc => grpc.Interceptors.Add<GrpcCallInstruments>());
