@@ -188,6 +188,13 @@ internal static class ModelFileParser
 
         private FormulaNode ResolveName(VariableNode v)
         {
+            // pi and e yield only to a declared input or a CV of that name; [pi] is always a variable.
+            bool isConstant = !v.Bracketed && s_constants.ContainsKey(v.Name);
+            if (isConstant && !_inputsDeclared && !_outputs.Contains(v.Name))
+            {
+                return new NumberNode(s_constants[v.Name], v.Line, v.Column);
+            }
+
             int input = _inputs.IndexOf(v.Name);
             if (input >= 0)
             {
