@@ -97,6 +97,32 @@ public sealed class FormulaModelTests
     }
 
     [TestMethod]
+    public void TheDocumentedExampleCompiles()
+    {
+        const string Text = """
+            # Sample reactor model (a '#' starts a comment, to the end of the line).
+            description: Reactor yield, limited by temperature
+
+            # Optional. When present it fixes the input order and any other name is an error.
+            inputs: x1, x2, x3, [FIC-101.SP]
+
+            cv temperature = 350 + 8*x1 - 2*x2 + 3*x3
+            cv pressure    = 5 + 0.5*x1*[FIC-101.SP] + 0.1*x3^2
+                - 0.05*sqrt(abs(x2))          # an indented line continues the statement above
+            cv margin      = 380 - temperature      # a CV may use the CVs defined above it
+
+            objective = 10 - (x1 - 2)^2 - (x2 + 3)^2 - (x3 - 4)^2 - ([FIC-101.SP] - 1)^2
+            """;
+        FormulaModel model = FormulaModel.Parse("reactor", Text, "reactor.model");
+        double[] cvs = new double[3];
+
+        Assert.AreEqual(10.0, model.Evaluate([2, -3, 4, 1], cvs), Tolerance);
+        Assert.AreEqual(384.0, cvs[0], Tolerance);
+        Assert.AreEqual(5 + 1 + 1.6 - 0.05 * Math.Sqrt(3), cvs[1], Tolerance);
+        Assert.AreEqual(-4.0, cvs[2], Tolerance);
+    }
+
+    [TestMethod]
     public void ConcurrentEvaluationsDoNotShareState()
     {
         FormulaModel model = FormulaModel.Parse("m", "cv y = x * 2\nobjective = y + x\n", "m.model");
