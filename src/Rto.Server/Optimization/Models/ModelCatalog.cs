@@ -205,8 +205,9 @@ public sealed partial class ModelCatalog : IDisposable
             LogLoaded(id, path, model.Inputs.Count, model.Outputs.Count);
             return new ModelFileEventArgs(path, id, ModelFileOutcome.Loaded, null);
         }
-        catch (Exception ex) when (ex is FormulaSyntaxException or IOException or UnauthorizedAccessException)
+        catch (Exception ex)
         {
+            // Whatever a file holds must not end the watcher's timer thread, and with it the server.
             bool kept = _fileModels.ContainsKey(id);
             LogFailed(id, ex.Message, kept);
             return new ModelFileEventArgs(path, id, ModelFileOutcome.Failed, ex.Message);

@@ -78,4 +78,12 @@ public sealed class FormulaErrorTests
         AssertError("cv a = b\ncv b = 1\nobjective = 1\n", 2, 4, "'b' is used as an input above");
         AssertError("# only\ncv T = 1\n", 3, 1, "missing 'objective = ...'");
     }
+
+    [TestMethod]
+    public void PathologicalNestingIsAnErrorNotAStackOverflow()
+    {
+        AssertError("objective = " + new string('(', 100_000) + "1" + new string(')', 100_000) + "\n", 1, 13 + 256, "nested too deeply");
+        AssertError("objective = " + new string('-', 100_000) + "1\n", 1, 13 + 256, "nested too deeply");
+        AssertError("objective = 1" + string.Concat(Enumerable.Repeat(" + 1", 5_000)) + "\n", 1, 13, "formula too deep");
+    }
 }

@@ -6,10 +6,16 @@ namespace Rto.Server.Optimization.Models.Formulas;
 /// </summary>
 internal sealed class FormulaParser
 {
+    // Every recursion passes ParseUnary, and the later passes recurse over the tree: the limits keep a
+    // pathological file from overflowing the stack (which would end the server, not just the load).
+    private const int MaxNesting = 256;
+    private const int MaxDepth = 1000;
+
     private readonly string _file;
     private readonly IReadOnlyList<FormulaToken> _tokens;
     private readonly FormulaToken _end;
     private int _position;
+    private int _nesting;
 
     private FormulaParser(string file, IReadOnlyList<FormulaToken> tokens, FormulaToken end)
     {
@@ -29,7 +35,37 @@ internal sealed class FormulaParser
             throw parser.Error(extra, extra.Kind == TokenKind.RightParen ? "unmatched ')'" : $"unexpected {extra.Describe()} after the expression");
         }
 
+        if (Depth(node) > MaxDepth)
+        {
+            throw parser.Error(tokens[0], $"formula too deep (more than {MaxDepth} levels); split it into CVs");
+        }
+
         return node;
+    }
+
+    /// <summary>The tree's depth, walked without recursion since the tree may be the problem.</summary>
+    private static int Depth(FormulaNode root)
+    {
+        int max = 0;
+        var pending = new Stack<(FormulaNode Node, int Depth)>();
+        pending.Push((root, 1));
+        while (pending.TryPop(out (FormulaNode Node, int Depth) item))
+        {
+            max = Math.Max(max, item.Depth);
+            IEnumerable<FormulaNode> children = item.Node switch
+            {
+                NegateNode n => [n.Operand],
+                BinaryNode b => [b.Left, b.Right],
+                CallNode c => c.Arguments,
+                _ => [],
+            };
+            foreach (FormulaNode child in children)
+            {
+                pending.Push((child, item.Depth + 1));
+            }
+        }
+
+        return max;
     }
 
     private FormulaToken Peek => _position < _tokens.Count ? _tokens[_position] : _end;
@@ -66,6 +102,23 @@ internal sealed class FormulaParser
     }
 
     private FormulaNode ParseUnary()
+    {
+        if (++_nesting > MaxNesting)
+        {
+            throw Error(Peek, $"formula nested too deeply (more than {MaxNesting} levels)");
+        }
+
+        try
+        {
+            return ParseSignedPower();
+        }
+        finally
+        {
+            _nesting--;
+        }
+    }
+
+    private FormulaNode ParseSignedPower()
     {
         if (Peek.Kind is TokenKind.Minus or TokenKind.Plus)
         {
