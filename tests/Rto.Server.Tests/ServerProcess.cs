@@ -8,12 +8,17 @@ namespace Rto.Server.Tests;
 internal sealed partial class ServerProcess : IAsyncDisposable
 {
     private readonly Process _process;
-    private readonly TaskCompletionSource<IPEndPoint> _listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly Dictionary<string, IPEndPoint> _endPoints = [];
     private readonly List<string> _output = [];
 
     private ServerProcess(Process process) => _process = process;
 
-    public IPEndPoint MetricsEndPoint { get; private set; } = null!;
+    public IPEndPoint MetricsEndPoint => EndPoint("metrics");
+
+    public IPEndPoint MetersEndPoint => EndPoint("meters");
+
+    public IPEndPoint MetersHttpEndPoint => EndPoint("meters-http");
 
     public string Output
     {
@@ -46,11 +51,20 @@ internal sealed partial class ServerProcess : IAsyncDisposable
         server._process.OutputDataReceived += (_, e) => server.OnLine(e.Data);
         server._process.ErrorDataReceived += (_, e) => server.OnLine(e.Data);
         server._process.EnableRaisingEvents = true;
-        server._process.Exited += (_, _) => server._listening.TrySetException(new InvalidOperationException("The server exited before listening:\n" + server.Output));
+        server._process.Exited += (_, _) => server._started.TrySetException(new InvalidOperationException("The server exited before listening:\n" + server.Output));
         server._process.BeginOutputReadLine();
         server._process.BeginErrorReadLine();
-        server.MetricsEndPoint = await server._listening.Task.WaitAsync(TimeSpan.FromSeconds(60));
+        await server._started.Task.WaitAsync(TimeSpan.FromSeconds(60));
         return server;
+    }
+
+    /// <summary>Where the endpoint named <paramref name="name"/> listens, as the server's start-up banner said.</summary>
+    public IPEndPoint EndPoint(string name)
+    {
+        lock (_output)
+        {
+            return _endPoints.TryGetValue(name, out IPEndPoint? endPoint) ? endPoint : throw new InvalidOperationException($"The server did not report a '{name}' endpoint:\n{string.Join('\n', _output)}");
+        }
     }
 
     /// <summary>SIGKILL: no shutdown code runs.</summary>
@@ -89,18 +103,23 @@ internal sealed partial class ServerProcess : IAsyncDisposable
             return;
         }
 
+        Match match = ListeningLine().Match(line);
         lock (_output)
         {
             _output.Add(line);
+            if (match.Success)
+            {
+                _endPoints[match.Groups[1].Value] = IPEndPoint.Parse(match.Groups[2].Value);
+            }
         }
 
-        Match match = ListeningLine().Match(line);
-        if (match.Success)
+        // The banner lists every endpoint before this line.
+        if (line.Contains("Rto server started", StringComparison.Ordinal))
         {
-            _listening.TrySetResult(IPEndPoint.Parse(match.Groups[1].Value));
+            _started.TrySetResult();
         }
     }
 
-    [GeneratedRegex(@"metrics endpoint .* listening on tcp://(\S+)")]
+    [GeneratedRegex(@"(\S+) endpoint \(.*\) listening on tcp://(\S+)")]
     private static partial Regex ListeningLine();
 }

@@ -19,7 +19,7 @@ namespace Rto.Benchmarks.Load;
 /// </summary>
 public static class MeterIngestLoad
 {
-    private const string Usage = "usage: load meters [--connections 4] [--duration 10] [--warmup 1]";
+    private const string Usage = "usage: load meters [--connections 4] [--duration 10] [--warmup 1] [--fsync Interval|Always|Never]";
 
     /// <summary>Runs the load; returns 0 when readings were accepted and none rejected, 1 otherwise, 2 on bad arguments.</summary>
     public static async Task<int> RunAsync(string[] args)
@@ -28,6 +28,7 @@ public static class MeterIngestLoad
         int connections = 4;
         double duration = 10;
         double warmup = 1;
+        string fsync = "Interval";
         string[] rest = args is ["meters", ..] ? args[1..] : args;
         for (int i = 0; i < rest.Length; i += 2)
         {
@@ -42,6 +43,7 @@ public static class MeterIngestLoad
                 "--connections" => int.TryParse(rest[i + 1], CultureInfo.InvariantCulture, out connections) && connections > 0,
                 "--duration" => double.TryParse(rest[i + 1], CultureInfo.InvariantCulture, out duration) && duration > 0,
                 "--warmup" => double.TryParse(rest[i + 1], CultureInfo.InvariantCulture, out warmup) && warmup >= 0,
+                "--fsync" => Enum.TryParse<Rto.Server.Metrics.FsyncPolicy>(fsync = rest[i + 1], ignoreCase: false, out _),
                 _ => false,
             };
             if (!ok)
@@ -56,14 +58,14 @@ public static class MeterIngestLoad
         [
             "--Metrics:Enabled=false", "--Jobs:Enabled=false", "--Messenger:Enabled=false", "--Health:Enabled=false",
             "--Meters:Port=0", "--Meters:HttpPort=-1", $"--Meters:DataDirectory={data}", $"--Meters:PlotDirectory={Path.Combine(data, "plots")}",
-            "--Logging:LogLevel:Default=Warning",
+            $"--Meters:Fsync={fsync}", "--Logging:LogLevel:Default=Warning",
         ]);
         await server.StartAsync();
         try
         {
             IPEndPoint endPoint = server.Services.GetRequiredService<RtoEndpoints>().GetEndPoint("meters");
             MeterCounters counters = server.Services.GetRequiredService<MeterCounters>();
-            Console.WriteLine($"meters ingest: {endPoint}, {connections} connections, warm-up {warmup} s, duration {duration} s, {Environment.ProcessorCount} cores");
+            Console.WriteLine($"meters ingest: {endPoint}, {connections} connections, warm-up {warmup} s, duration {duration} s, fsync {fsync}, {Environment.ProcessorCount} cores");
             byte[] block = BuildBlock();
             using var stop = new CancellationTokenSource();
             Task[] senders = new Task[connections];

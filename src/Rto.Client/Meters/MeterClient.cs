@@ -14,6 +14,12 @@ namespace Rto.Client.Meters;
 /// <see cref="FlushThreshold"/> bytes are pending or on <see cref="FlushAsync"/>; the protocol has
 /// no replies, so nothing ever waits for the server. Safe for concurrent use.
 /// </summary>
+/// <remarks>
+/// Every failure surfaces as a <see cref="MeterClientException"/>. Since the server never answers,
+/// a completed send means the readings reached the local socket, not that the server stored them;
+/// once the server is seen to close the connection every later call throws
+/// <see cref="MeterClientError.ConnectionLost"/>.
+/// </remarks>
 /// <example>
 /// <code>
 /// await using var client = await MeterClient.ConnectAsync("127.0.0.1", 44444);
@@ -29,32 +35,59 @@ public sealed class MeterClient : IAsyncDisposable
     private readonly SocketConnection _connection;
     private readonly PipeWriter _output;
     private readonly SemaphoreSlim _writeLock = new(1, 1);
+    private readonly Task _serverClosed;
     private bool _disposed;
+    private Exception? _lostReason;
 
     private MeterClient(SocketConnection connection)
     {
         _connection = connection;
         _output = connection.Output;
+        _serverClosed = WatchServerAsync();
     }
 
+    /// <summary>How long a connect may take unless a timeout is given: 10 s.</summary>
+    public static TimeSpan DefaultConnectTimeout { get; } = TimeSpan.FromSeconds(10);
+
     /// <summary>Connects to the meters endpoint at <paramref name="host"/>:<paramref name="port"/>.</summary>
-    /// <exception cref="SocketException">The connection could not be made.</exception>
+    /// <exception cref="MeterClientException">The connection could not be made (<see cref="MeterClientError.ConnectFailed"/>) or not within <see cref="DefaultConnectTimeout"/> (<see cref="MeterClientError.Timeout"/>).</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
     public static Task<MeterClient> ConnectAsync(string host, int port = 44444, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(host);
         EndPoint endPoint = IPAddress.TryParse(host, out IPAddress? address) ? new IPEndPoint(address, port) : new DnsEndPoint(host, port);
-        return ConnectAsync(endPoint, cancellationToken);
+        return ConnectAsync(endPoint, DefaultConnectTimeout, cancellationToken);
     }
 
     /// <summary>Connects to the meters endpoint at <paramref name="endPoint"/>.</summary>
-    /// <exception cref="SocketException">The connection could not be made.</exception>
-    public static async Task<MeterClient> ConnectAsync(EndPoint endPoint, CancellationToken cancellationToken = default)
+    /// <exception cref="MeterClientException">The connection could not be made (<see cref="MeterClientError.ConnectFailed"/>) or not within <see cref="DefaultConnectTimeout"/> (<see cref="MeterClientError.Timeout"/>).</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    public static Task<MeterClient> ConnectAsync(EndPoint endPoint, CancellationToken cancellationToken = default) =>
+        ConnectAsync(endPoint, DefaultConnectTimeout, cancellationToken);
+
+    /// <summary>Connects to the meters endpoint at <paramref name="endPoint"/>, giving up after <paramref name="connectTimeout"/>.</summary>
+    /// <exception cref="MeterClientException">The connection could not be made (<see cref="MeterClientError.ConnectFailed"/>) or not within <paramref name="connectTimeout"/> (<see cref="MeterClientError.Timeout"/>).</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    public static async Task<MeterClient> ConnectAsync(EndPoint endPoint, TimeSpan connectTimeout, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(endPoint);
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(connectTimeout, TimeSpan.Zero);
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(connectTimeout);
         try
         {
-            await socket.ConnectAsync(endPoint, cancellationToken).ConfigureAwait(false);
+            await socket.ConnectAsync(endPoint, timeout.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            socket.Dispose();
+            throw new MeterClientException(MeterClientError.Timeout, $"Connecting to {endPoint} timed out after {connectTimeout.TotalSeconds:0.###} s.");
+        }
+        catch (SocketException ex)
+        {
+            socket.Dispose();
+            throw new MeterClientException(MeterClientError.ConnectFailed, $"Could not connect to {endPoint}: {ex.Message}", ex);
         }
         catch
         {
@@ -71,20 +104,22 @@ public sealed class MeterClient : IAsyncDisposable
         MeterLineParser.TryParseIPv4(Encoding.ASCII.GetBytes(ip), out uint value) ? value : throw new FormatException($"'{ip}' is not an IPv4 address.");
 
     /// <summary>Queues one reading; flushes when <see cref="FlushThreshold"/> bytes are pending.</summary>
+    /// <exception cref="MeterClientException">The connection was lost (<see cref="MeterClientError.ConnectionLost"/>).</exception>
     public ValueTask SendAsync(MeterReading reading, CancellationToken cancellationToken = default) =>
         WriteAsync(output => MeterLineWriter.Write(output, reading), cancellationToken);
 
     /// <summary>Queues many readings as one batch and flushes them.</summary>
+    /// <exception cref="MeterClientException">The connection was lost (<see cref="MeterClientError.ConnectionLost"/>).</exception>
     public async ValueTask SendManyAsync(IEnumerable<MeterReading> readings, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(readings);
         await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            ObjectDisposedException.ThrowIf(_disposed, this);
+            ThrowIfUnusable();
             foreach (MeterReading reading in readings)
             {
-                MeterLineWriter.Write(_output, reading);
+                Write(static (output, reading) => MeterLineWriter.Write(output, reading), reading);
                 if (_output.UnflushedBytes >= FlushThreshold)
                 {
                     await FlushCoreAsync(cancellationToken).ConfigureAwait(false);
@@ -100,6 +135,7 @@ public sealed class MeterClient : IAsyncDisposable
     }
 
     /// <summary>Queues a raw line as is (a <c>\n</c> is appended); for testing how the server handles bad input.</summary>
+    /// <exception cref="MeterClientException">The connection was lost (<see cref="MeterClientError.ConnectionLost"/>).</exception>
     public ValueTask SendLineAsync(string line, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(line);
@@ -111,12 +147,13 @@ public sealed class MeterClient : IAsyncDisposable
     }
 
     /// <summary>Sends everything queued so far.</summary>
+    /// <exception cref="MeterClientException">The connection was lost (<see cref="MeterClientError.ConnectionLost"/>).</exception>
     public async ValueTask FlushAsync(CancellationToken cancellationToken = default)
     {
         await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            ObjectDisposedException.ThrowIf(_disposed, this);
+            ThrowIfUnusable();
             await FlushCoreAsync(cancellationToken).ConfigureAwait(false);
         }
         finally
@@ -144,18 +181,9 @@ public sealed class MeterClient : IAsyncDisposable
             {
                 await _output.FlushAsync().ConfigureAwait(false);
                 await _output.CompleteAsync().ConfigureAwait(false);
-                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-                while (true)
-                {
-                    ReadResult result = await _connection.Input.ReadAsync(timeout.Token).ConfigureAwait(false);
-                    _connection.Input.AdvanceTo(result.Buffer.End);
-                    if (result.IsCompleted)
-                    {
-                        break;
-                    }
-                }
+                await _serverClosed.WaitAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false);
             }
-            catch (Exception ex) when (ex is IOException or OperationCanceledException or ObjectDisposedException or InvalidOperationException)
+            catch (Exception ex) when (ex is IOException or SocketException or TimeoutException or ObjectDisposedException or InvalidOperationException)
             {
                 // The connection is going away either way.
             }
@@ -173,8 +201,8 @@ public sealed class MeterClient : IAsyncDisposable
         await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            ObjectDisposedException.ThrowIf(_disposed, this);
-            write(_output);
+            ThrowIfUnusable();
+            Write(static (output, write) => write(output), write);
             if (_output.UnflushedBytes >= FlushThreshold)
             {
                 await FlushCoreAsync(cancellationToken).ConfigureAwait(false);
@@ -186,11 +214,68 @@ public sealed class MeterClient : IAsyncDisposable
         }
     }
 
+    private void ThrowIfUnusable()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (_serverClosed.IsCompleted)
+        {
+            throw Lost(_lostReason);
+        }
+    }
+
+    private void Write<T>(Action<PipeWriter, T> write, T state)
+    {
+        try
+        {
+            write(_output, state);
+        }
+        catch (InvalidOperationException ex)
+        {
+            // The socket completed the pipe after a send failed.
+            throw Lost(ex);
+        }
+    }
+
     private async ValueTask FlushCoreAsync(CancellationToken cancellationToken)
     {
-        if ((await _output.FlushAsync(cancellationToken).ConfigureAwait(false)).IsCompleted)
+        FlushResult result;
+        try
         {
-            throw new IOException("The meters connection was closed.");
+            result = await _output.FlushAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or SocketException or InvalidOperationException)
+        {
+            throw Lost(ex);
+        }
+
+        if (result.IsCompleted)
+        {
+            throw Lost(null);
+        }
+    }
+
+    private MeterClientException Lost(Exception? inner) =>
+        new(MeterClientError.ConnectionLost, "The meters connection was closed by the server or the network; unsent readings are lost.", inner);
+
+    /// <summary>The server never sends; its side completing means it closed the connection.</summary>
+    private async Task WatchServerAsync()
+    {
+        PipeReader input = _connection.Input;
+        try
+        {
+            while (true)
+            {
+                ReadResult result = await input.ReadAsync().ConfigureAwait(false);
+                input.AdvanceTo(result.Buffer.End);
+                if (result.IsCompleted || result.IsCanceled)
+                {
+                    return;
+                }
+            }
+        }
+        catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException or InvalidOperationException)
+        {
+            _lostReason = ex;
         }
     }
 }

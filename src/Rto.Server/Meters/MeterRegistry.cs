@@ -3,28 +3,49 @@ using Rto.Protocols.Meters;
 
 namespace Rto.Server.Meters;
 
+/// <summary>How a registry reload ended.</summary>
+/// <param name="Swapped">Whether the new file replaced the registry (false: the previous one stays).</param>
+/// <param name="Added">Meters in the new file only.</param>
+/// <param name="Removed">Meters in the previous registry only.</param>
+/// <param name="Changed">Meters whose range or unit changed.</param>
+internal readonly record struct MeterRegistryReload(bool Swapped, int Added, int Removed, int Changed);
+
 /// <summary>
 /// The known meters, loaded from <see cref="MetersOptions.RegistryPath"/> and reloaded when the
-/// file changes. A reload that fails keeps the previous registry.
+/// file changes. A reload waits until the file has been quiet for a short delay (editors save in
+/// several steps) and replaces the registry only when the whole new file is valid.
 /// </summary>
 internal sealed partial class MeterRegistry : IDisposable
 {
     private readonly string _path;
     private readonly ILogger<MeterRegistry> _logger;
     private readonly FileSystemWatcher _watcher;
+    private readonly Timer _debounce;
+    private readonly TimeSpan _reloadDelay;
     private volatile FrozenDictionary<uint, MeterDefinition> _meters;
     private long _version;
 
-    public MeterRegistry(string path, ILogger<MeterRegistry> logger)
+    public MeterRegistry(string path, ILogger<MeterRegistry> logger, TimeSpan? reloadDelay = null)
     {
         _path = Path.GetFullPath(path);
         _logger = logger;
+        _reloadDelay = reloadDelay ?? TimeSpan.FromMilliseconds(300);
         if (!File.Exists(_path))
         {
             throw new InvalidOperationException($"Meters:RegistryPath '{_path}' does not exist.");
         }
 
-        _meters = Load();
+        // At start a bad line is only skipped: there is no previous registry to keep.
+        MeterRegistryContent content = Read();
+        foreach (MeterRegistryError error in content.Errors)
+        {
+            LogBadLine(_path, error.LineNumber, error.Text);
+        }
+
+        _meters = Index(content);
+        _version = 1;
+        LogLoaded(_meters.Count, _path);
+        _debounce = new Timer(static state => ((MeterRegistry)state!).Reload(), this, Timeout.Infinite, Timeout.Infinite);
         _watcher = new FileSystemWatcher(Path.GetDirectoryName(_path)!, Path.GetFileName(_path))
         {
             NotifyFilter = NotifyFilters.LastWrite | NotifyFilters.FileName | NotifyFilters.Size,
@@ -35,57 +56,98 @@ internal sealed partial class MeterRegistry : IDisposable
         _watcher.EnableRaisingEvents = true;
     }
 
-    /// <summary>Incremented on every successful load; tests wait on it.</summary>
+    /// <summary>Raised after every reload attempt, on a timer thread.</summary>
+    public event Action<MeterRegistryReload>? Reloaded;
+
+    /// <summary>Incremented on every successful load.</summary>
     public long Version => Interlocked.Read(ref _version);
 
     public FrozenDictionary<uint, MeterDefinition> Meters => _meters;
 
     public bool TryGet(uint ip, out MeterDefinition meter) => _meters.TryGetValue(ip, out meter);
 
-    /// <summary>Reads the file again; returns false (keeping the old registry) when it cannot be read.</summary>
-    public bool Reload()
+    /// <summary>
+    /// Reads the file again and swaps it in when it is fully valid; otherwise keeps the previous
+    /// registry and logs one error naming the first bad line.
+    /// </summary>
+    public MeterRegistryReload Reload()
     {
+        MeterRegistryReload result;
         try
         {
-            _meters = Load();
-            return true;
+            MeterRegistryContent content = Read();
+            if (content.Errors.Count > 0)
+            {
+                MeterRegistryError first = content.Errors[0];
+                LogRejected(_path, first.LineNumber, first.Text, content.Errors.Count);
+                result = default;
+            }
+            else if (content.Meters.Count == 0)
+            {
+                LogEmpty(_path);
+                result = default;
+            }
+            else
+            {
+                FrozenDictionary<uint, MeterDefinition> previous = _meters;
+                FrozenDictionary<uint, MeterDefinition> next = Index(content);
+                int added = next.Keys.Count(ip => !previous.ContainsKey(ip));
+                int removed = previous.Keys.Count(ip => !next.ContainsKey(ip));
+                int changed = next.Count(pair => previous.TryGetValue(pair.Key, out MeterDefinition old) && old != pair.Value);
+                _meters = next;
+                Interlocked.Increment(ref _version);
+                LogReloaded(_path, next.Count, added, removed, changed);
+                result = new MeterRegistryReload(true, added, removed, changed);
+            }
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        catch (Exception ex)
         {
+            // Runs on a timer thread: whatever the file holds, the server keeps going.
             LogReloadFailed(ex, _path);
-            return false;
+            result = default;
         }
+
+        Reloaded?.Invoke(result);
+        return result;
     }
 
-    public void Dispose() => _watcher.Dispose();
-
-    private void OnChanged(object sender, FileSystemEventArgs e) => Reload();
-
-    private FrozenDictionary<uint, MeterDefinition> Load()
+    public void Dispose()
     {
-        MeterRegistryContent content = MeterRegistryReader.ReadFileAsync(_path).GetAwaiter().GetResult();
-        foreach (MeterRegistryError error in content.Errors)
-        {
-            LogBadLine(_path, error.LineNumber, error.Text);
-        }
+        _watcher.Dispose();
+        _debounce.Dispose();
+    }
 
+    // Every event restarts the delay, so a save in several steps is read once, after the last step.
+    private void OnChanged(object sender, FileSystemEventArgs e) => _debounce.Change(_reloadDelay, Timeout.InfiniteTimeSpan);
+
+    private MeterRegistryContent Read() => MeterRegistryReader.ReadFileAsync(_path).GetAwaiter().GetResult();
+
+    private static FrozenDictionary<uint, MeterDefinition> Index(MeterRegistryContent content)
+    {
         var meters = new Dictionary<uint, MeterDefinition>();
         foreach (MeterDefinition meter in content.Meters)
         {
             meters[meter.Ip] = meter;
         }
 
-        Interlocked.Increment(ref _version);
-        LogLoaded(meters.Count, _path);
         return meters.ToFrozenDictionary();
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Meter registry: {Count} meters from {Path}")]
     private partial void LogLoaded(int count, string path);
 
+    [LoggerMessage(Level = LogLevel.Information, Message = "Meter registry {Path} reloaded: {Count} meters, {Added} added, {Removed} removed, {Changed} changed")]
+    private partial void LogReloaded(string path, int count, int added, int removed, int changed);
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "Meter registry {Path} line {LineNumber} ignored: '{Text}'")]
     private partial void LogBadLine(string path, int lineNumber, string text);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Meter registry {Path} could not be reloaded; the previous registry stays")]
+    [LoggerMessage(Level = LogLevel.Error, Message = "Meter registry {Path} not reloaded, the previous registry stays: line {LineNumber} is not 'ip<TAB>range_start<TAB>range_stop<TAB>unit': '{Text}' ({ErrorCount} bad lines in all)")]
+    private partial void LogRejected(string path, int lineNumber, string text, int errorCount);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Meter registry {Path} not reloaded, the previous registry stays: the file has no meters")]
+    private partial void LogEmpty(string path);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Meter registry {Path} could not be read; the previous registry stays")]
     private partial void LogReloadFailed(Exception exception, string path);
 }

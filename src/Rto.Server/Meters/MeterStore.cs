@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging.Abstractions;
 using Rto.Protocols.Meters;
 
 namespace Rto.Server.Meters;
@@ -10,30 +11,34 @@ namespace Rto.Server.Meters;
 /// <remarks>
 /// The log rotates at <see cref="MetersOptions.ReadingsLogMaxBytes"/> and keeps
 /// <see cref="MetersOptions.ReadingsLogFilesKept"/> older files, so a sustained stream of
-/// readings (millions per second are possible) cannot fill the disk.
+/// readings (millions per second are possible) cannot fill the disk. On start the kept files are
+/// replayed, oldest first, into the windows; memory stays bounded by the windows.
 /// </remarks>
-internal sealed class MeterStore : IDisposable
+internal sealed partial class MeterStore : IDisposable
 {
     private readonly ConcurrentDictionary<uint, MeterWindow> _windows = new();
     private readonly Func<uint, MeterWindow> _createWindow;
-    private readonly Lock _logLock = new();
-    private readonly long _maxLogBytes;
-    private readonly int _filesKept;
-    private FileStream _log;
+    private readonly MeterLogFile _log;
+    private readonly ILogger _logger;
     private long _version;
 
-    public MeterStore(MetersOptions options)
+    public MeterStore(MetersOptions options, ILogger<MeterStore>? logger = null)
     {
+        _logger = logger ?? NullLogger<MeterStore>.Instance;
         Directory.CreateDirectory(options.DataDirectory);
         LogPath = Path.Combine(options.DataDirectory, "readings.log");
-        _maxLogBytes = options.ReadingsLogMaxBytes;
-        _filesKept = options.ReadingsLogFilesKept;
-        _log = OpenLog();
         int capacity = options.WindowSize;
         _createWindow = _ => new MeterWindow(capacity);
+        _log = MeterLogFile.Open(LogPath, options.Fsync, options.FsyncInterval, options.ReadingsLogMaxBytes, options.ReadingsLogFilesKept, Replay, out LogReplay replay);
+        _log.FsyncFailed = ex => LogFsyncFailed(ex, LogPath);
+        Replayed = replay;
+        LogReplayed(LogPath, replay.Lines, replay.CorruptLines, replay.TornBytes, replay.Elapsed.TotalMilliseconds);
     }
 
     public string LogPath { get; }
+
+    /// <summary>What was read back from the log at start.</summary>
+    public LogReplay Replayed { get; }
 
     /// <summary>Incremented whenever readings are added; the power calculator skips a tick when it has not moved.</summary>
     public long Version => Interlocked.Read(ref _version);
@@ -43,18 +48,12 @@ internal sealed class MeterStore : IDisposable
     /// <summary>Appends already formatted lines to the log and marks new data for the power calculator.</summary>
     public void AppendLog(ReadOnlySpan<byte> lines)
     {
-        lock (_logLock)
-        {
-            _log.Write(lines);
-            _log.Flush();
-            if (_log.Length >= _maxLogBytes)
-            {
-                Rotate();
-            }
-        }
-
+        _log.Append(lines);
         Interlocked.Increment(ref _version);
     }
+
+    /// <summary>fsyncs the readings log now (the interval timer does this under <c>Fsync=Interval</c>).</summary>
+    public void FlushToDisk() => _log.FlushToDisk();
 
     public bool TryGetWindow(uint ip, out MeterWindow window) => _windows.TryGetValue(ip, out window!);
 
@@ -62,39 +61,24 @@ internal sealed class MeterStore : IDisposable
         _windows.TryGetValue(ip, out MeterWindow? window) ? window.Query(from, to, limit) : [];
 
     /// <summary>The path of the n-th rotated log (1 is the newest).</summary>
-    public string RotatedLogPath(int n) => Path.ChangeExtension(LogPath, $".{n}.log");
+    public string RotatedLogPath(int n) => MeterLogFile.RotatedPath(LogPath, n);
 
-    private FileStream OpenLog() => new(LogPath, FileMode.Append, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete, 64 * 1024);
+    public void Dispose() => _log.Dispose();
 
-    private void Rotate()
+    private bool Replay(ReadOnlySpan<byte> line)
     {
-        _log.Dispose();
-        if (_filesKept == 0)
+        if (!MeterLineParser.TryParse(line, out MeterReading reading))
         {
-            File.Delete(LogPath);
-        }
-        else
-        {
-            File.Delete(RotatedLogPath(_filesKept));
-            for (int n = _filesKept - 1; n >= 1; n--)
-            {
-                if (File.Exists(RotatedLogPath(n)))
-                {
-                    File.Move(RotatedLogPath(n), RotatedLogPath(n + 1));
-                }
-            }
-
-            File.Move(LogPath, RotatedLogPath(1));
+            return false;
         }
 
-        _log = OpenLog();
+        Add(reading);
+        return true;
     }
 
-    public void Dispose()
-    {
-        lock (_logLock)
-        {
-            _log.Dispose();
-        }
-    }
+    [LoggerMessage(Level = LogLevel.Information, Message = "Meter readings replayed from {Path}: {Lines} lines, {CorruptLines} corrupt lines skipped, {TornBytes} bytes of a torn last line dropped, in {ElapsedMs:0.0} ms")]
+    private partial void LogReplayed(string path, long lines, long corruptLines, long tornBytes, double elapsedMs);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "fsync of {Path} failed")]
+    private partial void LogFsyncFailed(Exception exception, string path);
 }

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Diagnostics;
 using System.IO.Pipelines;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Options;
@@ -14,9 +15,10 @@ namespace Rto.Server.Meters;
 /// connection.
 /// </summary>
 internal sealed partial class MetersConnectionHandler(
-    MeterStore store, MeterRegistry registry, MeterCounters counters, IOptions<MetersOptions> options, ILogger<MetersConnectionHandler> logger)
+    MeterStore store, MeterRegistry registry, MeterCounters counters, IOptions<MetersOptions> options, ServerInstruments instruments, ILogger<MetersConnectionHandler> logger)
     : ConnectionHandler
 {
+    private readonly ServerInstruments.EndpointInstruments _instruments = instruments.For(MetersHosting.EndpointName);
     private static long s_lastRejectLog = long.MinValue;
     private static long s_suppressed;
     private readonly int _maxLineLength = options.Value.MaxLineLength;
@@ -27,7 +29,6 @@ internal sealed partial class MetersConnectionHandler(
         CancellationToken closing = connection.CloseRequested();
         var framer = new LineFramer(_maxLineLength);
         var batch = new Batch(new ArrayBufferWriter<byte>(16 * 1024), new byte[_maxLineLength + 1]);
-        ConnectionLifetime.LogOpened(logger, "meters", connection.ConnectionId, connection.RemoteEndPoint);
         try
         {
             while (true)
@@ -37,9 +38,12 @@ internal sealed partial class MetersConnectionHandler(
                     break;
                 }
 
+                long started = _instruments.MeasuresDuration ? Stopwatch.GetTimestamp() : 0;
                 ReadOnlySequence<byte> buffer = result.Buffer;
                 ProcessLines(ref framer, ref buffer, ref batch, connection.RemoteEndPoint);
                 Commit(ref batch);
+                _instruments.BytesReceived(result.Buffer.Length - buffer.Length);
+                _instruments.Duration(started);
                 input.AdvanceTo(buffer.Start, result.Buffer.End);
                 if (result.IsCompleted)
                 {
@@ -60,7 +64,6 @@ internal sealed partial class MetersConnectionHandler(
 
         await input.CompleteAsync();
         await connection.Transport.Output.CompleteAsync();
-        ConnectionLifetime.LogClosed(logger, "meters", connection.ConnectionId, connection.RemoteEndPoint);
     }
 
     private void ProcessLines(ref LineFramer framer, ref ReadOnlySequence<byte> buffer, ref Batch batch, System.Net.EndPoint? remote)
@@ -151,6 +154,10 @@ internal sealed partial class MetersConnectionHandler(
         }
 
         counters.Add(batch.Accepted, batch.Malformed, batch.UnknownMeter, batch.OutOfRange);
+        _instruments.Requests(batch.Accepted + batch.Malformed + batch.UnknownMeter + batch.OutOfRange);
+        _instruments.Errors("malformed", batch.Malformed);
+        _instruments.Errors("unknown_meter", batch.UnknownMeter);
+        _instruments.Errors("out_of_range", batch.OutOfRange);
         batch.Accepted = batch.Malformed = batch.UnknownMeter = batch.OutOfRange = 0;
     }
 

@@ -18,8 +18,12 @@ internal static class MetersHosting
     {
         builder.Services.AddOptions<MetersOptions>().BindConfiguration(MetersOptions.SectionName);
         builder.Services.AddSingleton<MeterCounters>();
-        builder.Services.AddSingleton(sp => new MeterRegistry(sp.GetRequiredService<IOptions<MetersOptions>>().Value.RegistryPath, sp.GetRequiredService<ILogger<MeterRegistry>>()));
-        builder.Services.AddSingleton(sp => new MeterStore(sp.GetRequiredService<IOptions<MetersOptions>>().Value));
+        builder.Services.AddSingleton(sp =>
+        {
+            MetersOptions options = sp.GetRequiredService<IOptions<MetersOptions>>().Value;
+            return new MeterRegistry(options.RegistryPath, sp.GetRequiredService<ILogger<MeterRegistry>>(), options.RegistryReloadDelay);
+        });
+        builder.Services.AddSingleton(sp => new MeterStore(sp.GetRequiredService<IOptions<MetersOptions>>().Value, sp.GetRequiredService<ILogger<MeterStore>>()));
         builder.Services.AddSingleton<PowerCalculator>();
         if (builder.Configuration.GetValue<bool?>($"{MetersOptions.SectionName}:Enabled") ?? true)
         {
@@ -64,6 +68,7 @@ internal static class MetersHosting
         // Open the registry and the logs before any endpoint accepts a connection.
         app.Services.GetRequiredService<MeterRegistry>();
         app.Services.GetRequiredService<MeterStore>();
+        app.Services.GetRequiredService<PowerCalculator>();
         if (options.HttpPort < 0)
         {
             return;

@@ -1,3 +1,5 @@
+using Rto.Server.Metrics;
+
 namespace Rto.Server.Meters;
 
 /// <summary>Options of the meter readings endpoint, store, power calculator and HTTP API (configuration section <c>Meters</c>).</summary>
@@ -54,6 +56,22 @@ public sealed class MetersOptions
     /// <summary>How many rotated reading logs are kept beside the active one; older ones are deleted.</summary>
     public int ReadingsLogFilesKept { get; set; } = 4;
 
+    /// <summary>
+    /// When <c>readings.log</c> and <c>power.log</c> are fsync'ed. Every received batch of readings
+    /// reaches the OS before it is counted as accepted whatever the policy, so a killed server loses
+    /// nothing it counted; the policy decides what a power loss can lose.
+    /// </summary>
+    public FsyncPolicy Fsync { get; set; } = FsyncPolicy.Interval;
+
+    /// <summary>How often the logs are fsync'ed under <see cref="FsyncPolicy.Interval"/>.</summary>
+    public TimeSpan FsyncInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// How long the registry file must stay unchanged before it is reloaded: editors save in several
+    /// steps (truncate, write, rename) and each step raises a change event.
+    /// </summary>
+    public TimeSpan RegistryReloadDelay { get; set; } = TimeSpan.FromMilliseconds(300);
+
     internal void Validate()
     {
         if (Port is < 0 or > 65535)
@@ -89,6 +107,11 @@ public sealed class MetersOptions
         if (ReadingsLogMaxBytes < 4096 || ReadingsLogFilesKept < 0)
         {
             throw new InvalidOperationException("Meters:ReadingsLogMaxBytes must be at least 4096 and Meters:ReadingsLogFilesKept not negative.");
+        }
+
+        if ((Fsync == FsyncPolicy.Interval && FsyncInterval <= TimeSpan.Zero) || RegistryReloadDelay < TimeSpan.Zero)
+        {
+            throw new InvalidOperationException("Meters:FsyncInterval must be positive and Meters:RegistryReloadDelay not negative.");
         }
 
         if (string.IsNullOrWhiteSpace(DataDirectory) || string.IsNullOrWhiteSpace(RegistryPath))

@@ -19,7 +19,7 @@ internal sealed partial class PowerCalculator : BackgroundService
     private readonly ILogger<PowerCalculator> _logger;
     private readonly TimedValue[] _history;
     private readonly Lock _lock = new();
-    private readonly FileStream _log;
+    private readonly MeterLogFile _log;
     private int _next;
     private int _count;
     private long _seenVersion = -1;
@@ -35,7 +35,14 @@ internal sealed partial class PowerCalculator : BackgroundService
         Directory.CreateDirectory(_options.DataDirectory);
         LogPath = Path.Combine(_options.DataDirectory, "power.log");
         PlotPath = Path.Combine(_options.PlotDirectory, "power.png");
-        _log = new FileStream(LogPath, FileMode.Append, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete);
+        _log = MeterLogFile.Open(LogPath, _options.Fsync, _options.FsyncInterval, long.MaxValue, 0, Replay, out LogReplay replay);
+        _log.FsyncFailed = LogFailed;
+        LogReplayed(LogPath, replay.Lines, replay.CorruptLines, replay.TornBytes, replay.Elapsed.TotalMilliseconds);
+        if (_count > 0)
+        {
+            // The latest voltage reading replayed from readings.log already has its power point.
+            _lastVoltageTimestamp = _history[(_next + _history.Length - 1) % _history.Length].Timestamp;
+        }
     }
 
     public string LogPath { get; }
@@ -104,14 +111,27 @@ internal sealed partial class PowerCalculator : BackgroundService
         byte[] line = Encoding.ASCII.GetBytes(FormatLine(point));
         lock (_lock)
         {
-            _log.Write(line);
-            _log.Flush();
-            _history[_next] = point;
-            _next = (_next + 1) % _history.Length;
-            _count = Math.Min(_count + 1, _history.Length);
+            _log.Append(line);
+            Keep(point);
         }
 
         return point;
+    }
+
+    /// <summary>Parses a <c>power.log</c> line back into a point.</summary>
+    public static bool TryParseLine(ReadOnlySpan<byte> line, out TimedValue point)
+    {
+        point = default;
+        int bar = line.IndexOf((byte)'|');
+        if (bar <= 0
+            || !double.TryParse(line[..bar], NumberStyles.Float, CultureInfo.InvariantCulture, out double value)
+            || !MeterTimestamp.TryParse(line[(bar + 1)..], out long timestamp))
+        {
+            return false;
+        }
+
+        point = new TimedValue(timestamp, value);
+        return true;
     }
 
     /// <summary>The kept power points with <paramref name="from"/> ≤ timestamp ≤ <paramref name="to"/>, oldest first.</summary>
@@ -131,6 +151,24 @@ internal sealed partial class PowerCalculator : BackgroundService
         }
 
         return result;
+    }
+
+    private void Keep(TimedValue point)
+    {
+        _history[_next] = point;
+        _next = (_next + 1) % _history.Length;
+        _count = Math.Min(_count + 1, _history.Length);
+    }
+
+    private bool Replay(ReadOnlySpan<byte> line)
+    {
+        if (!TryParseLine(line, out TimedValue point))
+        {
+            return false;
+        }
+
+        Keep(point);
+        return true;
     }
 
     public override void Dispose()
@@ -196,6 +234,9 @@ internal sealed partial class PowerCalculator : BackgroundService
     }
 
     private readonly record struct FrozenMeters(List<uint> Volts, List<uint> Amperes);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Power points replayed from {Path}: {Lines} lines, {CorruptLines} corrupt lines skipped, {TornBytes} bytes of a torn last line dropped, in {ElapsedMs:0.0} ms")]
+    private partial void LogReplayed(string path, long lines, long corruptLines, long tornBytes, double elapsedMs);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "The power log could not be written")]
     private partial void LogFailed(Exception exception);

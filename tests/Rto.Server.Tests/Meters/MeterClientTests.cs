@@ -68,3 +68,42 @@ public sealed class MeterSimulatorEndToEndTests
         Assert.AreEqual(1, points.GetArrayLength());
     }
 }
+
+[TestClass]
+public sealed class MeterClientErrorTests
+{
+    [TestMethod]
+    public async Task ARefusedConnectThrowsConnectFailed()
+    {
+        var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        var endPoint = (System.Net.IPEndPoint)listener.LocalEndpoint;
+        listener.Stop();
+
+        MeterClientException ex = await Assert.ThrowsAsync<MeterClientException>(async () => await MeterClient.ConnectAsync(endPoint));
+        Assert.AreEqual(MeterClientError.ConnectFailed, ex.Error);
+        Assert.IsInstanceOfType<System.Net.Sockets.SocketException>(ex.InnerException);
+    }
+
+    [TestMethod]
+    public async Task AServerGoneMidStreamThrowsConnectionLost()
+    {
+        TestServer server = await TestServer.StartAsync();
+        uint voltage = MeterClient.ParseIPv4("10.0.0.1");
+        long t0 = MeterTimestamp.FromDateTime(new DateTime(2024, 4, 27, 14, 0, 0));
+        await using MeterClient client = await MeterClient.ConnectAsync(server.MetersEndPoint);
+        await client.SendManyAsync(Enumerable.Range(0, 100).Select(i => new MeterReading(voltage, t0 + i, 1)));
+        await server.DisposeAsync();
+
+        // The first sends after the close may still land in the socket buffer; the close is noticed within a few.
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+        MeterClientException ex = await Assert.ThrowsAsync<MeterClientException>(async () =>
+        {
+            while (!timeout.IsCancellationRequested)
+            {
+                await client.SendManyAsync(Enumerable.Range(0, 100).Select(i => new MeterReading(voltage, t0 + i, 1)), timeout.Token);
+            }
+        });
+        Assert.AreEqual(MeterClientError.ConnectionLost, ex.Error);
+    }
+}

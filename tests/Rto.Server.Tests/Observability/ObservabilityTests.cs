@@ -82,6 +82,23 @@ public sealed class ObservabilityTests
     }
 
     [TestMethod]
+    public async Task Meter_readings_and_rejections_are_counted()
+    {
+        await using TestServer server = await TestServer.StartAsync();
+        using var recorder = new InstrumentRecorder(server.Services);
+        const string Lines = "10.0.0.1\t2024.04.27 14:00:00.000000\t100\n10.0.0.1\t2024.04.27 14:00:01.000000\t500\n10.9.9.9\t2024.04.27 14:00:01.000000\t1\nnonsense\n";
+
+        await using RawConnection connection = await RawConnection.OpenAsync(server.MetersEndPoint);
+        await connection.SendAsync(Lines);
+
+        await recorder.WaitUntilAsync(r => r.Total("rto.requests", "meters") == 4, "4 meter lines");
+        Assert.AreEqual(1, recorder.Total("rto.errors", "meters", "out_of_range"));
+        Assert.AreEqual(1, recorder.Total("rto.errors", "meters", "unknown_meter"));
+        Assert.AreEqual(1, recorder.Total("rto.errors", "meters", "malformed"));
+        Assert.AreEqual(System.Text.Encoding.UTF8.GetByteCount(Lines), recorder.Total("rto.bytes.received", "meters"));
+    }
+
+    [TestMethod]
     public async Task Jobs_errors_are_counted_by_reason()
     {
         await using TestServer server = await TestServer.StartAsync();
