@@ -182,10 +182,19 @@ internal sealed class MetricLog : IDisposable
     /// those segments. The caller guarantees that everything in those segments has been applied to
     /// the series (appends happen under the series lock, before the segment could close).
     /// </summary>
-    public void Compact(Func<IEnumerable<MetricSeries>> series)
+    /// <param name="series">The live series to write.</param>
+    /// <param name="waitForRunning">
+    /// False (background requests): return at once if a compaction is running, since it already covers
+    /// the request. True (an explicit request): wait for it, then compact what closed since.
+    /// </param>
+    public void Compact(Func<IEnumerable<MetricSeries>> series, bool waitForRunning = false)
     {
-        // One compaction at a time; a request while one runs is already covered by it.
-        if (!_compactionLock.TryEnter())
+        // One compaction at a time.
+        if (waitForRunning)
+        {
+            _compactionLock.Enter();
+        }
+        else if (!_compactionLock.TryEnter())
         {
             return;
         }

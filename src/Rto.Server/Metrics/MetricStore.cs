@@ -134,7 +134,7 @@ internal sealed class MetricStore : IDisposable
     }
 
     /// <summary>Replaces the closed log segments with a snapshot now (normally triggered by size).</summary>
-    public void Compact() => _log.Compact(EnumerateSeries);
+    public void Compact() => _log.Compact(EnumerateSeries, waitForRunning: true);
 
     public void Dispose()
     {
