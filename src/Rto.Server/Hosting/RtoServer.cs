@@ -6,6 +6,7 @@ using Rto.Server.Jobs;
 using Rto.Server.Meters;
 using Rto.Server.Messaging;
 using Rto.Server.Metrics;
+using Rto.Server.Optimization;
 
 namespace Rto.Server.Hosting;
 
@@ -29,6 +30,10 @@ public static class RtoServer
         builder.Services.AddSingleton(sp => new MetricStore(sp.GetRequiredService<IOptions<MetricsOptions>>().Value, sp.GetRequiredService<ILogger<MetricStore>>()));
         builder.AddMessenger();
         builder.AddMeters();
+        builder.AddRto();
+
+        // One reflection service lists every gRPC service (messenger, RTO, health).
+        builder.Services.AddGrpcReflection();
 
         builder.Services.AddOptions<JobsOptions>().BindConfiguration(JobsOptions.SectionName);
         builder.Services.AddSingleton<JobsActivity>();
@@ -60,6 +65,7 @@ public static class RtoServer
 
             kestrel.ListenMessenger(endpoints, ParseAddress);
             kestrel.ListenMeters(endpoints, ParseAddress);
+            kestrel.ListenRto(endpoints, ParseAddress);
         });
 
         configure?.Invoke(builder);
@@ -81,6 +87,8 @@ public static class RtoServer
         }
         app.MapMessenger();
         app.MapMeters();
+        app.MapRto();
+        app.MapGrpcReflectionService();
 
         app.Lifetime.ApplicationStarted.Register(() =>
             app.Services.GetRequiredService<RtoEndpoints>().LogBanner(app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Rto.Server")));

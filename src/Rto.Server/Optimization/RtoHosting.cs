@@ -1,0 +1,54 @@
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using Rto.Server.Hosting;
+
+namespace Rto.Server.Optimization;
+
+/// <summary>Wires the RTO capability into the server: configuration, services, endpoint, routes.</summary>
+internal static class RtoHosting
+{
+    public static void AddRto(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<RtoOptions>().BindConfiguration(RtoOptions.SectionName);
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.TryAddSingleton<IModelSource, BuiltInModelSource>();
+        builder.Services.AddSingleton<SessionStore>();
+        builder.Services.AddSingleton<AccessTokenInterceptor>();
+        builder.Services.AddGrpc()
+            .AddServiceOptions<RtoGrpcService>(o => o.Interceptors.Add<AccessTokenInterceptor>())
+            .AddServiceOptions<DataProcessingGrpcService>(o => o.Interceptors.Add<AccessTokenInterceptor>());
+        builder.Services.AddGrpcHealthChecks();
+    }
+
+    public static void ListenRto(this KestrelServerOptions kestrel, RtoEndpoints endpoints, Func<string, string, System.Net.IPAddress> parseAddress)
+    {
+        RtoOptions options = kestrel.ApplicationServices.GetRequiredService<IOptions<RtoOptions>>().Value;
+        if (!options.Enabled)
+        {
+            return;
+        }
+
+        options.Validate();
+        kestrel.Listen(parseAddress(options.Address, "Rto:Address"), options.Port, listen =>
+        {
+            listen.Protocols = HttpProtocols.Http2;
+            endpoints.Add("rto", "gRPC Grpc.RtoApi.RtoService + DataProcessingService, plaintext HTTP/2", listen);
+        });
+    }
+
+    public static void MapRto(this WebApplication app)
+    {
+        RtoOptions options = app.Services.GetRequiredService<IOptions<RtoOptions>>().Value;
+        if (!options.Enabled)
+        {
+            return;
+        }
+
+        // Restore the sessions from their files before the endpoint accepts a call.
+        app.Services.GetRequiredService<SessionStore>();
+        app.MapGrpcService<RtoGrpcService>();
+        app.MapGrpcService<DataProcessingGrpcService>();
+        app.MapGrpcHealthChecksService();
+    }
+}
