@@ -37,7 +37,7 @@ internal sealed partial class ServerProcess : IAsyncDisposable
             WorkingDirectory = AppContext.BaseDirectory,
         };
         info.ArgumentList.Add(serverDll);
-        foreach (string arg in (string[])["--Metrics:Port=0", $"--Metrics:DataDirectory={dataDirectory}", "--Jobs:Port=0", $"--Jobs:SampleDirectory={Path.Combine(dataDirectory, "jobs-sample")}", "--Messenger:Address=127.0.0.1", "--Messenger:Port=0", "--Meters:Port=0", "--Meters:HttpPort=0", $"--Meters:DataDirectory={Path.Combine(dataDirectory, "meters")}", $"--Meters:PlotDirectory={Path.Combine(dataDirectory, "plots")}", .. settings])
+        foreach (string arg in (string[])["--Metrics:Port=0", $"--Metrics:DataDirectory={dataDirectory}", "--Jobs:Port=0", $"--Jobs:SampleDirectory={Path.Combine(dataDirectory, "jobs-sample")}", "--Messenger:Address=127.0.0.1", "--Messenger:Port=0", "--Meters:Port=0", "--Meters:HttpPort=0", $"--Meters:DataDirectory={Path.Combine(dataDirectory, "meters")}", $"--Meters:PlotDirectory={Path.Combine(dataDirectory, "plots")}", "--Rto:Port=0", $"--Rto:SessionsDirectory={Path.Combine(dataDirectory, "rto", "sessions")}", .. settings])
         {
             info.ArgumentList.Add(arg);
         }

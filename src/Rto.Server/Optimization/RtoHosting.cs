@@ -18,7 +18,9 @@ internal static class RtoHosting
         builder.Services.AddGrpc()
             .AddServiceOptions<RtoGrpcService>(o => o.Interceptors.Add<AccessTokenInterceptor>())
             .AddServiceOptions<DataProcessingGrpcService>(o => o.Interceptors.Add<AccessTokenInterceptor>());
-        builder.Services.AddGrpcHealthChecks();
+        // grpc.health.v1 answers UNKNOWN without a registered check: this one says whether the
+        // session store is open and has room for another session.
+        builder.Services.AddGrpcHealthChecks().AddCheck<SessionStoreHealthCheck>("rto-sessions");
     }
 
     public static void ListenRto(this KestrelServerOptions kestrel, RtoEndpoints endpoints, Func<string, string, System.Net.IPAddress> parseAddress)
