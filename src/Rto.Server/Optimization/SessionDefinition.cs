@@ -141,7 +141,7 @@ internal sealed record SessionDefinition(Guid Id, DateTimeOffset Created, string
             return false;
         }
 
-        if (type == VariableType.Bool && lower > 0 && upper < 1)
+        if (type == VariableType.Bool && !(lower <= 0 && upper >= 0) && !(lower <= 1 && upper >= 1))
         {
             error = $"{label}: Bool MV bounds [{lower}, {upper}] contain neither 0 nor 1";
             return false;

@@ -80,6 +80,7 @@ public sealed class RtoStartTests
     [DataRow("CV lower above upper", "CV 'c': lower bound 2 is greater than upper bound 1")]
     [DataRow("unknown model", "unknown model_id 'nope'")]
     [DataRow("empty MV id", "has no id")]
+    [DataRow("Bool MV without 0 or 1", "contain neither 0 nor 1")]
     public async Task AnInvalidStartIsRefusedWithAMessageAndCreatesNoSession(string problem, string expected)
     {
         StartRequest request = SimpleStart();
@@ -100,6 +101,7 @@ public sealed class RtoStartTests
             case "CV lower above upper": request.Cvs[0].LowerBound = 2; break;
             case "unknown model": request.ModelId = "nope"; break;
             case "empty MV id": request.Mvs[0].Id = ""; break;
+            case "Bool MV without 0 or 1": request.Mvs.Add(Mv("flag", 2, 3, "Bool")); break;
             default: Assert.Fail(problem); break;
         }
 
