@@ -9,11 +9,15 @@ internal sealed partial class ServerProcess : IAsyncDisposable
 {
     private readonly Process _process;
     private readonly TaskCompletionSource<IPEndPoint> _listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource<IPEndPoint> _rtoListening = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly List<string> _output = [];
 
     private ServerProcess(Process process) => _process = process;
 
     public IPEndPoint MetricsEndPoint { get; private set; } = null!;
+
+    /// <summary>The RTO gRPC endpoint, once the start-up banner has named it.</summary>
+    public Task<IPEndPoint> RtoEndPointAsync => _rtoListening.Task.WaitAsync(TimeSpan.FromSeconds(60));
 
     public string Output
     {
@@ -46,7 +50,11 @@ internal sealed partial class ServerProcess : IAsyncDisposable
         server._process.OutputDataReceived += (_, e) => server.OnLine(e.Data);
         server._process.ErrorDataReceived += (_, e) => server.OnLine(e.Data);
         server._process.EnableRaisingEvents = true;
-        server._process.Exited += (_, _) => server._listening.TrySetException(new InvalidOperationException("The server exited before listening:\n" + server.Output));
+        server._process.Exited += (_, _) =>
+        {
+            server._listening.TrySetException(new InvalidOperationException("The server exited before listening:\n" + server.Output));
+            server._rtoListening.TrySetException(new InvalidOperationException("The server exited before listening:\n" + server.Output));
+        };
         server._process.BeginOutputReadLine();
         server._process.BeginErrorReadLine();
         server.MetricsEndPoint = await server._listening.Task.WaitAsync(TimeSpan.FromSeconds(60));
@@ -99,8 +107,17 @@ internal sealed partial class ServerProcess : IAsyncDisposable
         {
             _listening.TrySetResult(IPEndPoint.Parse(match.Groups[1].Value));
         }
+
+        Match rto = RtoListeningLine().Match(line);
+        if (rto.Success)
+        {
+            _rtoListening.TrySetResult(IPEndPoint.Parse(rto.Groups[1].Value));
+        }
     }
 
     [GeneratedRegex(@"metrics endpoint .* listening on tcp://(\S+)")]
     private static partial Regex ListeningLine();
+
+    [GeneratedRegex(@"rto endpoint .* listening on tcp://(\S+)")]
+    private static partial Regex RtoListeningLine();
 }

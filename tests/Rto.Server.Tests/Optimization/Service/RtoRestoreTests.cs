@@ -52,6 +52,31 @@ public sealed class RtoRestoreTests
     }
 
     [TestMethod]
+    public async Task EvaluationsSurviveAKillNineOfTheServerProcess()
+    {
+        string data = TestServer.NewDataDirectory();
+        string session;
+        double[] outstanding;
+        await using (ServerProcess server = await ServerProcess.StartAsync(data))
+        {
+            using GrpcChannel channel = GrpcChannel.ForAddress($"http://{await server.RtoEndPointAsync}");
+            RtoService.RtoServiceClient rto = RtoServiceOf(channel);
+            session = await StartAsync(rto, SimpleStart(4));
+            await rto.OptimizeIterationAsync(Ask(session));
+            await rto.OptimizeIterationAsync(Report(session, 2, true, ("c", 0.5)));
+            outstanding = Values(await rto.OptimizeIterationAsync(Report(session, 1, true, ("c", 0.5))));
+            await server.KillAsync();
+        }
+
+        await using ServerProcess restarted = await ServerProcess.StartAsync(data);
+        using GrpcChannel again = GrpcChannel.ForAddress($"http://{await restarted.RtoEndPointAsync}");
+        RtoService.RtoServiceClient client = RtoServiceOf(again);
+        CollectionAssert.AreEqual(outstanding, Values(await client.OptimizeIterationAsync(Ask(session))));
+        Assert.AreEqual(0, (await client.OptimizeIterationAsync(Report(session, 5, true, ("c", 0.5)))).Flag);
+        Assert.AreEqual(3, (await client.OptimizeIterationAsync(Report(session, 6, true, ("c", 0.5)))).Flag, "2 + 2 evaluations complete a budget of 4");
+    }
+
+    [TestMethod]
     public async Task APausedSessionStaysPausedAcrossARestart()
     {
         string data = TestServer.NewDataDirectory();
