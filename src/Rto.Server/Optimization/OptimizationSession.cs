@@ -38,17 +38,12 @@ internal sealed class OptimizationSession
     private bool _stopped;
     private (string ModelId, SessionModelBinding Binding)? _binding;
 
-    private OptimizationSession(SessionDefinition definition, SessionFile file, TimeProvider time)
+    private OptimizationSession(SessionDefinition definition, IOptimizer optimizer, SessionFile file, TimeProvider time)
     {
         Definition = definition;
+        _optimizer = optimizer;
         _file = file;
         _time = time;
-        if (!OptimizationMethods.TryCreate(definition.Method, definition.Problem, out IOptimizer? optimizer))
-        {
-            throw new FormatException($"unknown optimization method '{definition.Method}'");
-        }
-
-        _optimizer = optimizer!;
         _cvIndex = new Dictionary<string, int>(definition.Problem.Cvs.Count, StringComparer.Ordinal);
         for (int i = 0; i < definition.Problem.Cvs.Count; i++)
         {
@@ -74,7 +69,7 @@ internal sealed class OptimizationSession
         }
     }
 
-    public static OptimizationSession Create(SessionDefinition definition, SessionFile file, TimeProvider time) => new(definition, file, time);
+    public static OptimizationSession Create(SessionDefinition definition, IOptimizer optimizer, SessionFile file, TimeProvider time) => new(definition, optimizer, file, time);
 
     /// <summary>
     /// Rebuilds a session from its file: replays every recorded evaluation through a fresh optimizer
@@ -84,7 +79,12 @@ internal sealed class OptimizationSession
     /// </summary>
     public static OptimizationSession Restore(SessionDefinition definition, SessionFile file, IEnumerable<SessionRecord> records, TimeProvider time, out int mismatches)
     {
-        var session = new OptimizationSession(definition, file, time);
+        if (!OptimizationMethods.TryCreate(definition.Method, definition.Problem, out IOptimizer? optimizer))
+        {
+            throw new FormatException($"unknown optimization method '{definition.Method}'");
+        }
+
+        var session = new OptimizationSession(definition, optimizer!, file, time);
         mismatches = 0;
         foreach (SessionRecord record in records)
         {

@@ -12,11 +12,13 @@ internal sealed record SessionDefinition(Guid Id, DateTimeOffset Created, string
     public const string NoLimitText = "no limit";
 
     /// <summary>
-    /// Validates a StartRequest; on failure <paramref name="error"/> names the problem (the start reply's message).
+    /// Validates a StartRequest and creates the session's optimizer; on failure <paramref name="error"/>
+    /// names the problem (the start reply's message).
     /// </summary>
-    public static bool TryCreate(StartRequest request, Guid id, DateTimeOffset created, RtoOptions options, IModelSource models, out SessionDefinition? definition, out string error)
+    public static bool TryCreate(StartRequest request, Guid id, DateTimeOffset created, RtoOptions options, IModelSource models, out SessionDefinition? definition, out IOptimizer? optimizer, out string error)
     {
         definition = null;
+        optimizer = null;
         if (request.Mvs.Count == 0)
         {
             error = "no MVs: a session needs at least one manipulated variable";
@@ -73,7 +75,7 @@ internal sealed record SessionDefinition(Guid Id, DateTimeOffset Created, string
 
         int seed = options.Seed ?? SeedOf(id);
         var problem = new OptimizationProblem(mvs, cvs, request.Maximize, request.MaxIterations, seed);
-        if (!OptimizationMethods.TryCreate(request.OptimizationMethod, problem, out _))
+        if (!OptimizationMethods.TryCreate(request.OptimizationMethod, problem, out optimizer))
         {
             error = $"unknown optimization_method '{request.OptimizationMethod}'; known methods: {string.Join(", ", OptimizationMethods.Known)} (empty selects the default)";
             return false;

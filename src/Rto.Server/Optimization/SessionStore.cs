@@ -44,13 +44,13 @@ internal sealed partial class SessionStore
         try
         {
             var id = Guid.NewGuid();
-            if (!SessionDefinition.TryCreate(request, id, _time.GetUtcNow(), _options, _models, out SessionDefinition? definition, out error))
+            if (!SessionDefinition.TryCreate(request, id, _time.GetUtcNow(), _options, _models, out SessionDefinition? definition, out IOptimizer? optimizer, out error))
             {
                 Interlocked.Decrement(ref _count);
                 return false;
             }
 
-            session = OptimizationSession.Create(definition!, SessionFile.Create(_options.SessionsDirectory, definition!), _time);
+            session = OptimizationSession.Create(definition!, optimizer!, SessionFile.Create(_options.SessionsDirectory, definition!), _time);
             _sessions[id] = session;
             LogStarted(id, definition!.Problem.Mvs.Count, definition.Problem.Cvs.Count, definition.Method, definition.Problem.MaxEvaluations, definition.Problem.Seed);
             return true;
