@@ -14,10 +14,19 @@ internal static class RtoHosting
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.TryAddSingleton<IModelSource, BuiltInModelSource>();
         builder.Services.AddSingleton<SessionStore>();
+        builder.Services.AddSingleton<RtoEndpointInterceptor>();
         builder.Services.AddSingleton<AccessTokenInterceptor>();
         builder.Services.AddGrpc()
-            .AddServiceOptions<RtoGrpcService>(o => o.Interceptors.Add<AccessTokenInterceptor>())
-            .AddServiceOptions<DataProcessingGrpcService>(o => o.Interceptors.Add<AccessTokenInterceptor>());
+            .AddServiceOptions<RtoGrpcService>(o =>
+            {
+                o.Interceptors.Add<RtoEndpointInterceptor>();
+                o.Interceptors.Add<AccessTokenInterceptor>();
+            })
+            .AddServiceOptions<DataProcessingGrpcService>(o =>
+            {
+                o.Interceptors.Add<RtoEndpointInterceptor>();
+                o.Interceptors.Add<AccessTokenInterceptor>();
+            });
         // grpc.health.v1 answers UNKNOWN without a registered check: this one says whether the
         // session store is open and has room for another session.
         builder.Services.AddGrpcHealthChecks().AddCheck<SessionStoreHealthCheck>("rto-sessions");

@@ -56,6 +56,19 @@ public sealed class RtoAccessTests
     }
 
     [TestMethod]
+    public async Task TheRtoServicesDoNotAnswerOnTheMessengerPort()
+    {
+        await using TestServer server = await TestServer.StartAsync();
+        using GrpcChannel messenger = GrpcChannel.ForAddress($"http://{server.MessengerAddress}");
+
+        RpcException refused = await Assert.ThrowsExactlyAsync<RpcException>(() => RtoServiceOf(messenger).GetServiceStatusAsync(new ArgRequest()).ResponseAsync);
+        RpcException refusedToo = await Assert.ThrowsExactlyAsync<RpcException>(() => new DataProcessingService.DataProcessingServiceClient(messenger).CalculateCVAsync(new CalculateCVRequest()).ResponseAsync);
+
+        Assert.AreEqual(StatusCode.Unimplemented, refused.StatusCode);
+        Assert.AreEqual(StatusCode.Unimplemented, refusedToo.StatusCode);
+    }
+
+    [TestMethod]
     public async Task TheStandardHealthServiceAnswersServingWithoutAToken()
     {
         await using TestServer server = await TestServer.StartAsync(null, "--Rto:AccessTokens:0=secret");
