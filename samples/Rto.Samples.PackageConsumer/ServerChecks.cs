@@ -4,6 +4,7 @@ using Rto.Client.Jobs;
 using Rto.Client.Messaging;
 using Rto.Client.Meters;
 using Rto.Client.Metrics;
+using Rto.Client.Optimization;
 using Rto.Protocols.Jobs;
 using Rto.Protocols.Meters;
 
@@ -22,7 +23,31 @@ internal static class ServerChecks
         ("jobs", JobsAsync),
         ("messenger", MessengerAsync),
         ("meters", MetersAsync),
+        ("rto", RtoAsync),
     ];
+
+    private static async Task<string> RtoAsync(ServerAddress server, CancellationToken cancellationToken)
+    {
+        // A small optimization evaluated by the server's built-in parabola4 model (maximum 10).
+        await using var client = new RtoClient($"{server.Host}:{server.RtoPort}");
+        var definition = new RtoSessionDefinition(
+            [.. Enumerable.Range(1, 4).Select(i => new ManipulatedVariable($"x{i}", -10, 10))], [new ControlledVariable("y")], MaxIterations: 20)
+        { Maximize = true, ModelId = "parabola4" };
+        string session = await client.StartAsync(definition, cancellationToken);
+        RtoRunResult result = await client.RunAsync(
+            session,
+            ["y"],
+            async (mvs, ct) =>
+            {
+                RtoModelResult value = await client.CalculateCvAsync(session, definition.Mvs.Select((mv, i) => (mv.Id, mvs[i])).ToDictionary(), cancellationToken: ct);
+                return (value.Objective, [value.Cvs["y"]], value.Succeeded);
+            },
+            cancellationToken: cancellationToken);
+        await client.StopAsync(session, cancellationToken);
+        return result.Evaluations == 20 && result.IsFeasible && result.Mvs.Count == 4
+            ? $"session {session}: {result.Evaluations} evaluations through CalculateCV, {result.Message}"
+            : throw new InvalidOperationException($"the session ended after {result.Evaluations} evaluations: {result.Message}");
+    }
 
     private static async Task<string> MetricsAsync(ServerAddress server, CancellationToken cancellationToken)
     {

@@ -36,6 +36,14 @@ internal sealed class TestServer : IAsyncDisposable
     /// <summary>The messenger endpoint as a client address, <c>127.0.0.1:port</c>.</summary>
     public string MessengerAddress => $"127.0.0.1:{MessengerEndPoint.Port}";
 
+    public IPEndPoint RtoEndPoint => _app.Services.GetRequiredService<RtoEndpoints>().GetEndPoint("rto");
+
+    /// <summary>The RTO endpoint as a client address, <c>127.0.0.1:port</c>.</summary>
+    public string RtoAddress => $"127.0.0.1:{RtoEndPoint.Port}";
+
+    /// <summary>Where the RTO sessions' files are: <c>DataDirectory/rto/sessions</c>.</summary>
+    public string RtoSessionsDirectory => Path.Combine(DataDirectory, "rto", "sessions");
+
     public IServiceProvider Services => _app.Services;
 
     /// <summary>Everything this test run writes lives under one folder, removed when the run ends.</summary>
@@ -56,6 +64,7 @@ internal sealed class TestServer : IAsyncDisposable
             "--Messenger:Address=127.0.0.1", "--Messenger:Port=0",
             "--Meters:Port=0", "--Meters:HttpPort=0", $"--Meters:DataDirectory={Path.Combine(dataDirectory, "meters")}", $"--Meters:PlotDirectory={Path.Combine(dataDirectory, "plots")}",
             "--Health:Port=0",
+            "--Rto:Address=127.0.0.1", "--Rto:Port=0", $"--Rto:SessionsDirectory={Path.Combine(dataDirectory, "rto", "sessions")}", $"--Rto:ModelsDirectory={Path.Combine(dataDirectory, "rto", "models")}",
             .. settings,
         ];
         WebApplication app = RtoServer.Build(args, configure);

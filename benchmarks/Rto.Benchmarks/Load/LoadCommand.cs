@@ -15,6 +15,11 @@ internal static class LoadCommand
             return await MeterIngestLoad.RunAsync(args[1..]);
         }
 
+        if (args.Length > 0 && args[0] == "rto")
+        {
+            return await RtoSessionLoad.RunAsync(args[1..]);
+        }
+
         if (args.Length == 0 || args[0] != "metrics")
         {
             await Console.Error.WriteLineAsync(LoadOptions.Usage);

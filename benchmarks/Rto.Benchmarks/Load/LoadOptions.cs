@@ -17,7 +17,8 @@ internal enum LoadMode
 internal sealed class LoadOptions
 {
     public const string Usage = """
-        Usage: load metrics [options]
+        Usage: load metrics|meters|messenger|rto [options]   (load <target> --help for the others' options)
+               load metrics [options]
           --connections N   TCP connections (default 16)
           --pipeline N      requests kept in flight per connection (default 256)
           --duration S      measured seconds (default 10)

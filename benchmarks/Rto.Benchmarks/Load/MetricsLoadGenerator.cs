@@ -52,7 +52,7 @@ internal static class MetricsLoadGenerator
                     $"--Metrics:Fsync={options.Fsync}",
                     "--Logging:LogLevel:Default=Warning",
                     "--Jobs:Enabled=false",
-                    "--Messenger:Enabled=false", "--Meters:Enabled=false", "--Health:Enabled=false",
+                    "--Messenger:Enabled=false", "--Meters:Enabled=false", "--Health:Enabled=false", "--Rto:Enabled=false",
                 ]);
                 await server.StartAsync(deadline.Token);
                 endPoint = server.Services.GetRequiredService<RtoEndpoints>().GetEndPoint("metrics");

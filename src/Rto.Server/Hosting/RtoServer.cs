@@ -6,6 +6,7 @@ using Rto.Server.Jobs;
 using Rto.Server.Meters;
 using Rto.Server.Messaging;
 using Rto.Server.Metrics;
+using Rto.Server.Optimization;
 
 namespace Rto.Server.Hosting;
 
@@ -34,6 +35,10 @@ public static class RtoServer
         builder.AddMessenger();
         builder.AddMeters();
         builder.AddHealth();
+        builder.AddRto();
+
+        // One reflection service lists every gRPC service (messenger, RTO, health).
+        builder.Services.AddGrpcReflection();
 
         builder.Services.AddOptions<JobsOptions>().BindConfiguration(JobsOptions.SectionName);
         builder.Services.AddSingleton<JobsActivity>();
@@ -66,6 +71,7 @@ public static class RtoServer
             kestrel.ListenMessenger(endpoints, ParseAddress);
             kestrel.ListenMeters(endpoints, ParseAddress);
             kestrel.ListenHealth(endpoints, ParseAddress);
+            kestrel.ListenRto(endpoints, ParseAddress);
         });
 
         configure?.Invoke(builder);
@@ -88,6 +94,8 @@ public static class RtoServer
         app.MapMessenger();
         app.MapMeters();
         app.MapHealth();
+        app.MapRto();
+        app.MapGrpcReflectionService();
 
         app.Lifetime.ApplicationStarted.Register(() =>
             app.Services.GetRequiredService<RtoEndpoints>().LogBanner(app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Rto.Server")));

@@ -19,7 +19,6 @@ internal static class MessengerHosting
         builder.Services.AddSingleton(sp => new ChatRoom(sp.GetRequiredService<IOptions<MessengerOptions>>().Value, sp.GetRequiredService<TimeProvider>()));
 
         builder.Services.AddGrpc();
-        builder.Services.AddGrpcReflection();
         builder.Services.AddOptions<GrpcServiceOptions<MessengerService>>()
             .Configure<IOptions<MessengerOptions>>((grpc, messenger) => grpc.MaxReceiveMessageSize = messenger.Value.MaxMessageSize);
     }
@@ -49,7 +48,6 @@ internal static class MessengerHosting
         }
 
         app.MapGrpcService<MessengerService>();
-        app.MapGrpcReflectionService();
 
         // Open streams end as soon as shutdown starts instead of holding it up until its timeout.
         ChatRoom room = app.Services.GetRequiredService<ChatRoom>();

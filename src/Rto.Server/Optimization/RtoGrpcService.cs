@@ -1,0 +1,60 @@
+using Grpc.Core;
+using Grpc.RtoApi;
+using Microsoft.Extensions.Options;
+
+namespace Rto.Server.Optimization;
+
+/// <summary>The <c>Grpc.RtoApi.RtoService</c> gRPC service: a thin shell over <see cref="SessionStore"/>.</summary>
+internal sealed class RtoGrpcService(SessionStore sessions, IOptions<RtoOptions> options, TimeProvider time) : RtoService.RtoServiceBase
+{
+    public override Task<ServiceStatus> GetServiceStatus(ArgRequest request, ServerCallContext context) =>
+        Task.FromResult(new ServiceStatus
+        {
+            ServiceId = options.Value.ServiceId,
+            Status = "Running",
+            ServiceType = "RtoService",
+            User = options.Value.User,
+            Message = options.Value.Message,
+        });
+
+    public override Task<StartResponse> StartOptimizeSession(StartRequest request, ServerCallContext context) =>
+        Task.FromResult(sessions.TryStart(request, out OptimizationSession? session, out string error)
+            ? new StartResponse { OptimizationInstanceId = session!.Id.ToString("D"), IsGood = true, Message = "Session started" }
+            : new StartResponse { IsGood = false, Message = "Invalid start request: " + error });
+
+    public override Task<OptimizeIterationResponse> OptimizeIteration(OptimizeIterationRequest request, ServerCallContext context)
+    {
+        string id = request.OptimizationInstanceId;
+        IterationReply? reply = sessions.TryGet(id, out OptimizationSession? session) ? session!.Iterate(request) : null;
+        if (reply is not { } r)
+        {
+            return Task.FromResult(new OptimizeIterationResponse { SessionId = id, Flag = IterationReply.UnknownSession, Message = UnknownSession(id) });
+        }
+
+        var response = new OptimizeIterationResponse { SessionId = id, Flag = r.Flag, Message = r.Message };
+        ulong now = (ulong)time.GetUtcNow().ToUnixTimeMilliseconds();
+        IReadOnlyList<DecisionVariable> mvs = session!.Problem.Mvs;
+        for (int i = 0; i < mvs.Count; i++)
+        {
+            response.MvValues.Add(new TagVal { TagId = mvs[i].Id, NumericValue = r.Mvs[i], IsGood = true, TimeStamp = now });
+        }
+
+        return Task.FromResult(response);
+    }
+
+    public override Task<PauseResponse> Pause(PauseRequest request, ServerCallContext context)
+    {
+        (bool IsPaused, string Message)? paused = sessions.TryGet(request.SessionId, out OptimizationSession? session) ? session!.Pause() : null;
+        return Task.FromResult(paused is { } p
+            ? new PauseResponse { IsPaused = p.IsPaused, Message = p.Message }
+            : new PauseResponse { IsPaused = false, Message = UnknownSession(request.SessionId) });
+    }
+
+    public override Task<StopResponse> Stop(StopRequest request, ServerCallContext context) =>
+        Task.FromResult(new StopResponse
+        {
+            Message = sessions.TryStop(request.SessionId) ? $"Session {request.SessionId} stopped and deleted" : UnknownSession(request.SessionId),
+        });
+
+    internal static string UnknownSession(string id) => $"Unknown session '{id}'";
+}

@@ -1,0 +1,205 @@
+using Rto.Server.Optimization.Models;
+using Grpc.RtoApi;
+using Rto.Server.Optimization.Optimizers;
+
+namespace Rto.Server.Optimization;
+
+/// <summary>
+/// What a session was started with: the validated problem plus the method, seed and model id. It is
+/// the session file's header, so a restart rebuilds exactly the same session from it.
+/// </summary>
+internal sealed record SessionDefinition(Guid Id, DateTimeOffset Created, string Method, string ModelId, OptimizationProblem Problem)
+{
+    public const string NoLimitText = "no limit";
+
+    /// <summary>
+    /// Validates a StartRequest and creates the session's optimizer; on failure <paramref name="error"/>
+    /// names the problem (the start reply's message).
+    /// </summary>
+    public static bool TryCreate(StartRequest request, Guid id, DateTimeOffset created, RtoOptions options, ModelCatalog models, out SessionDefinition? definition, out IOptimizer? optimizer, out string error)
+    {
+        definition = null;
+        optimizer = null;
+        if (request.Mvs.Count == 0)
+        {
+            error = "no MVs: a session needs at least one manipulated variable";
+            return false;
+        }
+
+        if (request.Mvs.Count + request.Cvs.Count > options.MaxVariables)
+        {
+            error = $"too many variables: {request.Mvs.Count} MVs + {request.Cvs.Count} CVs exceeds the server's limit of {options.MaxVariables} (Rto:MaxVariables)";
+            return false;
+        }
+
+        if (request.MaxIterations <= 0)
+        {
+            error = $"max_iterations must be greater than 0, not {request.MaxIterations}";
+            return false;
+        }
+
+        if (request.MaxIterations > options.MaxIterations)
+        {
+            error = $"max_iterations {request.MaxIterations} exceeds the server's limit of {options.MaxIterations} (Rto:MaxIterations)";
+            return false;
+        }
+
+        var ids = new HashSet<string>(StringComparer.Ordinal);
+        var mvs = new List<DecisionVariable>(request.Mvs.Count);
+        foreach (TagType tag in request.Mvs)
+        {
+            if (!TryCreateMv(tag, mvs.Count, out DecisionVariable? mv, out error) || !TryAddId(ids, tag.Id, "MV", out error))
+            {
+                return false;
+            }
+
+            mvs.Add(mv!);
+        }
+
+        var cvs = new List<ConstraintVariable>(request.Cvs.Count);
+        foreach (TagType tag in request.Cvs)
+        {
+            if (!TryCreateCv(tag, cvs.Count, out ConstraintVariable? cv, out error) || !TryAddId(ids, tag.Id, "CV", out error))
+            {
+                return false;
+            }
+
+            cvs.Add(cv!);
+        }
+
+        string modelId = request.ModelId.Trim();
+        if (modelId.Length != 0 && !models.TryGet(modelId, out _))
+        {
+            error = $"unknown model_id '{modelId}'";
+            return false;
+        }
+
+        int seed = options.Seed ?? SeedOf(id);
+        var problem = new OptimizationProblem(mvs, cvs, request.Maximize, request.MaxIterations, seed);
+        if (!OptimizationMethods.TryCreate(request.OptimizationMethod, problem, out optimizer))
+        {
+            error = $"unknown optimization_method '{request.OptimizationMethod}'; known methods: {string.Join(", ", OptimizationMethods.Known)} (empty selects the default)";
+            return false;
+        }
+
+        definition = new SessionDefinition(id, created, request.OptimizationMethod, modelId, problem);
+        error = "";
+        return true;
+    }
+
+    /// <summary>A session's default seed: fixed by its id, so every session differs and each replays the same.</summary>
+    public static int SeedOf(Guid id)
+    {
+        Span<byte> bytes = stackalloc byte[16];
+        id.TryWriteBytes(bytes);
+        int seed = 0;
+        for (int i = 0; i < 16; i += 4)
+        {
+            seed ^= BitConverter.ToInt32(bytes[i..]);
+        }
+
+        return seed & int.MaxValue;
+    }
+
+    /// <summary>Accepts Numeric, Integer and Bool in any letter case; empty means Numeric.</summary>
+    public static bool TryParseType(string text, out VariableType type)
+    {
+        VariableType? parsed = text.ToUpperInvariant() switch
+        {
+            "" or "NUMERIC" => VariableType.Numeric,
+            "INTEGER" => VariableType.Integer,
+            "BOOL" => VariableType.Bool,
+            _ => null,
+        };
+        type = parsed ?? VariableType.Numeric;
+        return parsed is not null;
+    }
+
+    private static bool TryCreateMv(TagType tag, int index, out DecisionVariable? mv, out string error)
+    {
+        mv = null;
+        string label = Label("MV", tag, index);
+        if (!TryParseType(tag.DataType, out VariableType type))
+        {
+            error = $"{label}: unknown dataType '{tag.DataType}'; expected Numeric, Integer or Bool";
+            return false;
+        }
+
+        double lower = tag.LowerBound, upper = tag.UpperBound;
+        if (!double.IsFinite(lower) || !double.IsFinite(upper))
+        {
+            error = $"{label}: bounds must be finite numbers, not [{lower}, {upper}]";
+            return false;
+        }
+
+        if (lower > upper)
+        {
+            error = $"{label}: lower bound {lower} is greater than upper bound {upper}";
+            return false;
+        }
+
+        if (type == VariableType.Integer && Math.Ceiling(lower) > Math.Floor(upper))
+        {
+            error = $"{label}: Integer MV has no whole number within [{lower}, {upper}]";
+            return false;
+        }
+
+        if (type == VariableType.Bool && !(lower <= 0 && upper >= 0) && !(lower <= 1 && upper >= 1))
+        {
+            error = $"{label}: Bool MV bounds [{lower}, {upper}] contain neither 0 nor 1";
+            return false;
+        }
+
+        mv = new DecisionVariable(tag.Id, tag.Name, type, lower, upper);
+        error = "";
+        return true;
+    }
+
+    private static bool TryCreateCv(TagType tag, int index, out ConstraintVariable? cv, out string error)
+    {
+        cv = null;
+        string label = Label("CV", tag, index);
+        if (!TryParseType(tag.DataType, out _))
+        {
+            error = $"{label}: unknown dataType '{tag.DataType}'; expected Numeric, Integer or Bool";
+            return false;
+        }
+
+        if (double.IsNaN(tag.LowerBound) || double.IsNaN(tag.UpperBound))
+        {
+            error = $"{label}: bounds must be numbers (±1.7976931348623157E308 means no limit), not NaN";
+            return false;
+        }
+
+        if (tag.LowerBound > tag.UpperBound)
+        {
+            error = $"{label}: lower bound {tag.LowerBound} is greater than upper bound {tag.UpperBound}";
+            return false;
+        }
+
+        cv = new ConstraintVariable(tag.Id, tag.Name, tag.LowerBound, tag.UpperBound);
+        error = "";
+        return true;
+    }
+
+    private static bool TryAddId(HashSet<string> ids, string id, string kind, out string error)
+    {
+        if (string.IsNullOrWhiteSpace(id))
+        {
+            error = $"{kind} #{ids.Count + 1} has no id";
+            return false;
+        }
+
+        if (!ids.Add(id))
+        {
+            error = $"duplicate tag id '{id}' ({kind}); ids must be unique across MVs and CVs";
+            return false;
+        }
+
+        error = "";
+        return true;
+    }
+
+    private static string Label(string kind, TagType tag, int index) =>
+        tag.Id.Length == 0 ? $"{kind} #{index + 1}" : $"{kind} '{tag.Id}'";
+}

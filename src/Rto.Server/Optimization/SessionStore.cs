@@ -1,0 +1,147 @@
+using Rto.Server.Optimization.Models;
+using System.Collections.Concurrent;
+using Grpc.RtoApi;
+using Microsoft.Extensions.Options;
+
+namespace Rto.Server.Optimization;
+
+/// <summary>
+/// Every live session by id. Lookups are lock-free; each session serializes its own calls, so
+/// sessions never wait for each other. Sessions are restored from their files when the store opens.
+/// </summary>
+internal sealed partial class SessionStore
+{
+    private readonly ConcurrentDictionary<Guid, OptimizationSession> _sessions = new();
+    private readonly RtoOptions _options;
+    private readonly ModelCatalog _models;
+    private readonly TimeProvider _time;
+    private readonly ILogger<SessionStore> _logger;
+    private int _count;
+
+    public SessionStore(IOptions<RtoOptions> options, ModelCatalog models, TimeProvider time, ILogger<SessionStore> logger)
+    {
+        _options = options.Value;
+        _models = models;
+        _time = time;
+        _logger = logger;
+        Restore();
+    }
+
+    public int Count => Volatile.Read(ref _count);
+
+    public string Directory => _options.SessionsDirectory;
+
+    /// <summary>Validates and creates a session (its file written and fsynced); false with the reason otherwise.</summary>
+    public bool TryStart(StartRequest request, out OptimizationSession? session, out string error)
+    {
+        session = null;
+        if (Interlocked.Increment(ref _count) > _options.MaxSessions)
+        {
+            Interlocked.Decrement(ref _count);
+            error = $"the server already runs its maximum of {_options.MaxSessions} sessions (Rto:MaxSessions); stop finished sessions first";
+            return false;
+        }
+
+        try
+        {
+            var id = Guid.NewGuid();
+            if (!SessionDefinition.TryCreate(request, id, _time.GetUtcNow(), _options, _models, out SessionDefinition? definition, out IOptimizer? optimizer, out error))
+            {
+                Interlocked.Decrement(ref _count);
+                return false;
+            }
+
+            session = OptimizationSession.Create(definition!, optimizer!, SessionFile.Create(_options.SessionsDirectory, definition!), _time);
+            _sessions[id] = session;
+            LogStarted(id, definition!.Problem.Mvs.Count, definition.Problem.Cvs.Count, definition.Method, definition.Problem.MaxEvaluations, definition.Problem.Seed);
+            return true;
+        }
+        catch
+        {
+            Interlocked.Decrement(ref _count);
+            throw;
+        }
+    }
+
+    public bool TryGet(string id, out OptimizationSession? session)
+    {
+        session = null;
+        return Guid.TryParse(id, out Guid guid) && _sessions.TryGetValue(guid, out session);
+    }
+
+    /// <summary>Removes the session and deletes its file; false for an unknown id.</summary>
+    public bool TryStop(string id)
+    {
+        if (!Guid.TryParse(id, out Guid guid) || !_sessions.TryRemove(guid, out OptimizationSession? session))
+        {
+            return false;
+        }
+
+        Interlocked.Decrement(ref _count);
+        session.Stop();
+        LogStopped(guid, session.Evaluations);
+        return true;
+    }
+
+    private void Restore()
+    {
+        if (!System.IO.Directory.Exists(_options.SessionsDirectory))
+        {
+            return;
+        }
+
+        int restored = 0;
+        foreach (string path in System.IO.Directory.EnumerateFiles(_options.SessionsDirectory, "*" + SessionFile.Extension))
+        {
+            try
+            {
+                (SessionFile file, SessionDefinition definition, List<SessionRecord> records, string? dropped) = SessionFile.Open(path);
+                if (dropped is not null)
+                {
+                    LogDroppedTail(path, dropped.Length);
+                }
+
+                OptimizationSession session = OptimizationSession.Restore(definition, file, records, _time, out int mismatches);
+                if (mismatches > 0)
+                {
+                    LogReplayMismatch(definition.Id, mismatches, definition.Method);
+                }
+
+                if (_sessions.TryAdd(definition.Id, session))
+                {
+                    _count++;
+                    restored++;
+                }
+            }
+            catch (FormatException ex)
+            {
+                string aside = path + ".bad";
+                File.Move(path, aside, overwrite: true);
+                LogBadFile(ex, path, aside, ex.Message);
+            }
+        }
+
+        if (restored > 0)
+        {
+            LogRestored(restored, Path.GetFullPath(_options.SessionsDirectory));
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "RTO session {SessionId} started: {MvCount} MVs, {CvCount} CVs, method '{Method}', {MaxIterations} iterations, seed {Seed}")]
+    private partial void LogStarted(Guid sessionId, int mvCount, int cvCount, string method, int maxIterations, int seed);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "RTO session {SessionId} stopped after {Evaluations} evaluations")]
+    private partial void LogStopped(Guid sessionId, int evaluations);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Restored {Count} RTO sessions from {Directory}")]
+    private partial void LogRestored(int count, string directory);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "RTO session file {Path}: ignored an incomplete or unreadable tail of {Characters} characters (a write cut short)")]
+    private partial void LogDroppedTail(string path, int characters);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "RTO session {SessionId}: {Mismatches} replayed candidates differ from the recorded ones (method '{Method}' changed?); continuing with the recorded values")]
+    private partial void LogReplayMismatch(Guid sessionId, int mismatches, string method);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "RTO session file {Path} is damaged ({Reason}); moved aside to {Aside}")]
+    private partial void LogBadFile(Exception exception, string path, string aside, string reason);
+}

@@ -1,0 +1,111 @@
+using Grpc.Core;
+using Grpc.Net.Client;
+using Grpc.RtoApi;
+using Rto.Client.Optimization;
+using static Rto.Server.Tests.Optimization.Service.RtoTestKit;
+
+namespace Rto.Server.Tests.Optimization.Service;
+
+/// <summary>DataProcessingService.CalculateCV on the built-in parabola4 model, and RtoClient driving it.</summary>
+[TestClass]
+public sealed class RtoModelTests
+{
+    private static TestServer s_server = null!;
+    private static GrpcChannel s_channel = null!;
+
+    [ClassInitialize]
+    public static async Task StartServer(TestContext context)
+    {
+        s_server = await TestServer.StartAsync();
+        s_channel = Channel(s_server);
+    }
+
+    [ClassCleanup]
+    public static async Task StopServer()
+    {
+        s_channel.Dispose();
+        await s_server.DisposeAsync();
+    }
+
+    [TestMethod]
+    public async Task CalculateCvEvaluatesTheSessionModelForTheSessionCvs()
+    {
+        string session = await StartAsync(RtoServiceOf(s_channel), Parabola4Start(10));
+        var request = new CalculateCVRequest { SessionId = session };
+        request.MvValues.Add(Tags(("x4", 1), ("x1", 3), ("x2", -3), ("x3", 2)));
+
+        CalculateCVResponse response = await new DataProcessingService.DataProcessingServiceClient(s_channel).CalculateCVAsync(request);
+
+        // 10 - 1 - 0 - 4 - 0
+        Assert.IsTrue(response.IsGood, response.Message);
+        Assert.AreEqual(session, response.SessionId);
+        Assert.AreEqual(5, response.Objective.NumericValue, 1e-12);
+        Assert.AreEqual("y", response.CvValues.Single().TagId);
+        Assert.AreEqual(5, response.CvValues.Single().NumericValue, 1e-12);
+    }
+
+    [TestMethod]
+    [DataRow("unknown session", StatusCode.NotFound)]
+    [DataRow("unknown model", StatusCode.NotFound)]
+    [DataRow("no model", StatusCode.FailedPrecondition)]
+    [DataRow("missing MV", StatusCode.InvalidArgument)]
+    public async Task CalculateCvMistakesAreGrpcErrors(string mistake, StatusCode expected)
+    {
+        string session = await StartAsync(RtoServiceOf(s_channel), Parabola4Start(10, modelId: mistake == "no model" ? "" : "parabola4"));
+        var request = new CalculateCVRequest { SessionId = mistake == "unknown session" ? Guid.NewGuid().ToString() : session, ModelId = mistake == "unknown model" ? "nope" : "" };
+        request.MvValues.Add(Tags(("x1", 0), ("x2", 0), ("x3", 0)));
+        if (mistake != "missing MV")
+        {
+            request.MvValues.Add(Tags(("x4", 0)));
+        }
+
+        RpcException error = await Assert.ThrowsExactlyAsync<RpcException>(() => new DataProcessingService.DataProcessingServiceClient(s_channel).CalculateCVAsync(request).ResponseAsync);
+        Assert.AreEqual(expected, error.StatusCode, error.Status.Detail);
+    }
+
+    [TestMethod]
+    public async Task RtoClientRunsParabola4ToCompletionThroughCalculateCv()
+    {
+        await using var client = new RtoClient(s_server.RtoAddress);
+        ManipulatedVariable[] mvs = [.. new[] { "x1", "x2", "x3", "x4" }.Select(x => new ManipulatedVariable(x, -10, 10))];
+        var definition = new RtoSessionDefinition(mvs, [new ControlledVariable("y", Lower: -1000)], MaxIterations: 40) { Maximize = true, ModelId = "parabola4" };
+        string session = await client.StartAsync(definition);
+        var reports = new List<RtoRunProgress>();
+        double bestSeen = double.NegativeInfinity;
+
+        RtoRunResult result = await client.RunAsync(session, ["y"], async (x, ct) =>
+        {
+            RtoModelResult model = await client.CalculateCvAsync(session, new Dictionary<string, double> { ["x1"] = x[0], ["x2"] = x[1], ["x3"] = x[2], ["x4"] = x[3] }, cancellationToken: ct);
+            bestSeen = Math.Max(bestSeen, model.Objective);
+            return (model.Objective, [model.Cvs["y"]], model.Succeeded);
+        }, new SynchronousProgress(reports.Add));
+
+        Assert.AreEqual(40, result.Evaluations);
+        Assert.HasCount(40, reports);
+        Assert.IsTrue(result.IsFeasible, result.Message);
+        Assert.HasCount(4, result.Mvs);
+        RtoModelResult best = await client.CalculateCvAsync(session, new Dictionary<string, double> { ["x1"] = result.Mvs[0], ["x2"] = result.Mvs[1], ["x3"] = result.Mvs[2], ["x4"] = result.Mvs[3] });
+        Assert.AreEqual(bestSeen, best.Objective, 1e-9, "the answer is the best point evaluated");
+        Assert.AreEqual(RtoIterationState.Completed, (await client.IterateAsync(session, null)).State);
+    }
+
+    [TestMethod]
+    public async Task RtoClientReportsRefusalsAsRtoClientExceptionWithTheServerMessage()
+    {
+        await using var client = new RtoClient(s_server.RtoAddress);
+
+        RtoClientException refused = await Assert.ThrowsExactlyAsync<RtoClientException>(() => client.StartAsync(new RtoSessionDefinition([], [], 10)));
+        RtoClientException unknown = await Assert.ThrowsExactlyAsync<RtoClientException>(() => client.IterateAsync(Guid.NewGuid().ToString(), null));
+
+        StringAssert.Contains(refused.Message, "no MVs");
+        StringAssert.Contains(unknown.Message, "Unknown session");
+    }
+
+    private static IEnumerable<TagVal> Tags(params (string Id, double Value)[] values) =>
+        values.Select(v => new TagVal { TagId = v.Id, NumericValue = v.Value, IsGood = true });
+
+    private sealed class SynchronousProgress(Action<RtoRunProgress> report) : IProgress<RtoRunProgress>
+    {
+        public void Report(RtoRunProgress value) => report(value);
+    }
+}
