@@ -10,91 +10,49 @@ namespace Rto.Server.Hosting;
 /// </summary>
 internal sealed class GrpcCallInstruments(ServerInstruments instruments, RtoEndpoints endpoints) : Interceptor
 {
-    public override async Task<TResponse> UnaryServerHandler<TRequest, TResponse>(TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
-    {
-        ServerInstruments.EndpointInstruments endpoint = Begin(context, out long started);
-        try
-        {
-            return await continuation(request, context);
-        }
-        catch (Exception ex)
-        {
-            endpoint.Errors(Reason(ex));
-            throw;
-        }
-        finally
-        {
-            endpoint.Duration(started);
-        }
-    }
+    public override Task<TResponse> UnaryServerHandler<TRequest, TResponse>(TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation) =>
+        ObserveAsync(context, () => continuation(request, context));
 
-    public override async Task ServerStreamingServerHandler<TRequest, TResponse>(TRequest request, IServerStreamWriter<TResponse> responseStream, ServerCallContext context, ServerStreamingServerMethod<TRequest, TResponse> continuation)
-    {
-        ServerInstruments.EndpointInstruments endpoint = Begin(context, out long started);
-        try
+    public override Task<TResponse> ClientStreamingServerHandler<TRequest, TResponse>(IAsyncStreamReader<TRequest> requestStream, ServerCallContext context, ClientStreamingServerMethod<TRequest, TResponse> continuation) =>
+        ObserveAsync(context, () => continuation(requestStream, context));
+
+    public override Task ServerStreamingServerHandler<TRequest, TResponse>(TRequest request, IServerStreamWriter<TResponse> responseStream, ServerCallContext context, ServerStreamingServerMethod<TRequest, TResponse> continuation) =>
+        ObserveAsync(context, async () =>
         {
             await continuation(request, responseStream, context);
-        }
-        catch (Exception ex)
-        {
-            endpoint.Errors(Reason(ex));
-            throw;
-        }
-        finally
-        {
-            endpoint.Duration(started);
-        }
-    }
+            return true;
+        });
 
-    public override async Task<TResponse> ClientStreamingServerHandler<TRequest, TResponse>(IAsyncStreamReader<TRequest> requestStream, ServerCallContext context, ClientStreamingServerMethod<TRequest, TResponse> continuation)
-    {
-        ServerInstruments.EndpointInstruments endpoint = Begin(context, out long started);
-        try
-        {
-            return await continuation(requestStream, context);
-        }
-        catch (Exception ex)
-        {
-            endpoint.Errors(Reason(ex));
-            throw;
-        }
-        finally
-        {
-            endpoint.Duration(started);
-        }
-    }
-
-    public override async Task DuplexStreamingServerHandler<TRequest, TResponse>(IAsyncStreamReader<TRequest> requestStream, IServerStreamWriter<TResponse> responseStream, ServerCallContext context, DuplexStreamingServerMethod<TRequest, TResponse> continuation)
-    {
-        ServerInstruments.EndpointInstruments endpoint = Begin(context, out long started);
-        try
+    public override Task DuplexStreamingServerHandler<TRequest, TResponse>(IAsyncStreamReader<TRequest> requestStream, IServerStreamWriter<TResponse> responseStream, ServerCallContext context, DuplexStreamingServerMethod<TRequest, TResponse> continuation) =>
+        ObserveAsync(context, async () =>
         {
             await continuation(requestStream, responseStream, context);
-        }
-        catch (Exception ex)
-        {
-            endpoint.Errors(Reason(ex));
-            throw;
-        }
-        finally
-        {
-            endpoint.Duration(started);
-        }
-    }
+            return true;
+        });
 
-    private ServerInstruments.EndpointInstruments Begin(ServerCallContext context, out long started)
+    private async Task<T> ObserveAsync<T>(ServerCallContext context, Func<Task<T>> call)
     {
         int port = context.GetHttpContext().Connection.LocalPort;
         ServerInstruments.EndpointInstruments endpoint = instruments.For(endpoints.NameOfPort(port) ?? "grpc");
         endpoint.Requests(1);
-        started = endpoint.MeasuresDuration ? Stopwatch.GetTimestamp() : 0;
-        return endpoint;
+        long started = endpoint.MeasuresDuration ? Stopwatch.GetTimestamp() : 0;
+        try
+        {
+            return await call();
+        }
+        catch (Exception ex)
+        {
+            endpoint.Errors(ex switch
+            {
+                RpcException rpc => rpc.StatusCode.ToString(),
+                OperationCanceledException => nameof(StatusCode.Cancelled),
+                _ => nameof(StatusCode.Internal),
+            });
+            throw;
+        }
+        finally
+        {
+            endpoint.Duration(started);
+        }
     }
-
-    private static string Reason(Exception ex) => ex switch
-    {
-        RpcException rpc => rpc.StatusCode.ToString(),
-        OperationCanceledException => nameof(StatusCode.Cancelled),
-        _ => nameof(StatusCode.Internal),
-    };
 }

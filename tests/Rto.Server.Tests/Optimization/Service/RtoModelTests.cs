@@ -45,6 +45,25 @@ public sealed class RtoModelTests
     }
 
     [TestMethod]
+    public async Task CalculateCvEvaluatesTheFormulaModelAFirstStartWrites()
+    {
+        StartRequest start = Parabola4Start(10, modelId: "reactor");
+        start.Cvs.Clear();
+        start.Cvs.Add(Cv("temperature", double.MinValue, 380));
+        start.Cvs.Add(Cv("pressure", 0, 12));
+        string session = await StartAsync(RtoServiceOf(s_channel), start);
+        var request = new CalculateCVRequest { SessionId = session };
+        request.MvValues.Add(Tags(("x1", 2), ("x2", -3), ("x3", 4), ("x4", 1)));
+
+        CalculateCVResponse response = await new DataProcessingService.DataProcessingServiceClient(s_channel).CalculateCVAsync(request);
+
+        Assert.IsTrue(response.IsGood, response.Message);
+        Assert.AreEqual(10, response.Objective.NumericValue, 1e-12);
+        Assert.AreEqual(350 + 16 + 6 + 12, response.CvValues.Single(v => v.TagId == "temperature").NumericValue, 1e-12);
+        Assert.AreEqual(5 + 1 + 1.6 - (0.05 * Math.Sqrt(3)), response.CvValues.Single(v => v.TagId == "pressure").NumericValue, 1e-12);
+    }
+
+    [TestMethod]
     [DataRow("unknown session", StatusCode.NotFound)]
     [DataRow("unknown model", StatusCode.NotFound)]
     [DataRow("no model", StatusCode.FailedPrecondition)]
