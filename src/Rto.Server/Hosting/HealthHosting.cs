@@ -7,6 +7,7 @@ using Rto.Server.Jobs;
 using Rto.Server.Meters;
 using Rto.Server.Messaging;
 using Rto.Server.Metrics;
+using Rto.Server.Optimization;
 
 namespace Rto.Server.Hosting;
 
@@ -97,7 +98,7 @@ internal static class HealthHosting
 }
 
 /// <summary>Free disk space under every data directory in use: degraded below the configured minimum, unhealthy below 64 MiB.</summary>
-internal sealed class StorageHealthCheck(IOptions<HealthOptions> health, IOptions<MetricsOptions> metrics, IOptions<MetersOptions> meters) : IHealthCheck
+internal sealed class StorageHealthCheck(IOptions<HealthOptions> health, IOptions<MetricsOptions> metrics, IOptions<MetersOptions> meters, IOptions<RtoOptions> rto) : IHealthCheck
 {
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
@@ -108,6 +109,7 @@ internal sealed class StorageHealthCheck(IOptions<HealthOptions> health, IOption
         {
             ("metrics", metrics.Value.Enabled, metrics.Value.DataDirectory),
             ("meters", meters.Value.Enabled, meters.Value.DataDirectory),
+            ("rto", rto.Value.Enabled, rto.Value.SessionsDirectory),
         })
         {
             if (!enabled)
