@@ -1,0 +1,396 @@
+using MathNet.Numerics.LinearAlgebra;
+
+namespace Rto.Server.Optimization.Optimizers;
+
+/// <summary>
+/// The default method: a model-based trust-region search in the BOBYQA/COBYLA family. It starts with
+/// the 2n+1 axis design around a seeded start, then each step fits quadratic models of the objective
+/// and of every limited CV to the nearest evaluations, minimises the objective model subject to the CV
+/// models inside the trust region (box ∞-norm, clipped to the bounds) and evaluates that point.
+/// Feasibility-first acceptance; the radius grows after a good long step and shrinks after a failure
+/// (or a geometry point is added when the model rests on too few nearby points).
+/// Integer and Bool MVs: the relaxation is optimised and rounded; their trust radius never drops below
+/// one whole step, and when rounding lands on an evaluated point the best unevaluated lattice neighbour
+/// (by model prediction) is tried, widening the neighbourhood until it is exhausted.
+/// Converged runs restart from a random point, so Ask keeps proposing past the budget.
+/// </summary>
+internal sealed class TrustRegionOptimizer(OptimizationProblem problem) : SequentialOptimizer(problem)
+{
+    private const double InitialRadius = 0.2;
+    private const double MaxRadius = 0.5;
+    private const double MinRadius = 1e-9;
+    private const int MaxEnumerated = 4096;
+
+    private int N => Space.Dimension;
+
+    protected override IEnumerable<double[]> Steps()
+    {
+        for (int run = 0; ; run++)
+        {
+            int runStart = History.Count;
+            double radius = InitialRadius;
+            foreach (double[] point in AxisDesign(run == 0 ? JitteredCentre(0.1) : RandomPoint(), radius))
+            {
+                yield return point;
+            }
+
+            Trial? centre = BestSince(runStart);
+            while (centre is not null && radius >= MinRadius)
+            {
+                double[] radii = Radii(radius);
+                Proposal? proposal = Propose(centre, radii);
+                if (proposal is null)
+                {
+                    if (Space.HasDiscrete && radius <= MaxLatticeStep())
+                    {
+                        break;
+                    }
+
+                    radius *= 0.5;
+                    continue;
+                }
+
+                yield return proposal.Unit;
+                Trial trial = Last;
+                if (trial.IsBetterThan(centre))
+                {
+                    bool modelled = centre.IsFeasible && trial.IsFeasible && proposal.PredictedReduction > 0;
+                    double ratio = modelled ? (centre.Score - trial.Score) / proposal.PredictedReduction : 1;
+                    if (ratio < 0.1)
+                    {
+                        radius *= 0.5;
+                    }
+                    else if (ratio > 0.7 && proposal.StepLength > 0.9)
+                    {
+                        radius = Math.Min(2 * radius, MaxRadius);
+                    }
+
+                    centre = trial;
+                }
+                else if (NearCount(centre, radii) < (2 * N) + 1 && GeometryPoint(centre, radii) is { } geometry)
+                {
+                    yield return geometry;
+                    if (Last.IsBetterThan(centre))
+                    {
+                        centre = Last;
+                    }
+                }
+                else
+                {
+                    radius *= 0.5;
+                }
+            }
+        }
+    }
+
+    private sealed record Proposal(double[] Unit, double PredictedReduction, double StepLength);
+
+    private sealed record Models(QuadraticModel Objective, List<ModelConstraint> Constraints, List<(int Cv, QuadraticModel Model)> Cvs);
+
+    /// <summary>The start and, per coordinate, one step up and one down (clipped to the box; duplicates skipped).</summary>
+    private IEnumerable<double[]> AxisDesign(double[] start, double radius)
+    {
+        double[] radii = Radii(radius);
+        double[] centre = Space.Snap(start);
+        var design = new List<double[]> { centre };
+        for (int i = 0; i < N; i++)
+        {
+            foreach (int sign in new[] { 1, -1 })
+            {
+                double[] u = (double[])centre.Clone();
+                u[i] += sign * radii[i];
+                if (u[i] > 1 || u[i] < 0)
+                {
+                    u[i] = centre[i] - (sign * radii[i]);
+                }
+
+                design.Add(Space.Snap(u));
+            }
+        }
+
+        foreach (double[] u in design)
+        {
+            if (!WasEvaluated(u))
+            {
+                yield return u;
+            }
+        }
+    }
+
+    private double[] Radii(double radius)
+    {
+        var radii = new double[N];
+        for (int i = 0; i < N; i++)
+        {
+            radii[i] = Math.Max(radius, Space.LatticeStep(i));
+        }
+
+        return radii;
+    }
+
+    private double MaxLatticeStep() => Enumerable.Range(0, N).Max(Space.LatticeStep);
+
+    private static double ScaledDistance(double[] a, double[] b, double[] radii)
+    {
+        double max = 0;
+        for (int i = 0; i < a.Length; i++)
+        {
+            max = Math.Max(max, Math.Abs(a[i] - b[i]) / radii[i]);
+        }
+
+        return max;
+    }
+
+    private int NearCount(Trial centre, double[] radii) =>
+        History.Count(t => double.IsFinite(t.Score) && ScaledDistance(t.Unit, centre.Unit, radii) <= 1.000001);
+
+    private Proposal? Propose(Trial centre, double[] radii)
+    {
+        Models models = FitModels(centre, radii);
+        var lower = Vector<double>.Build.Dense(N, i => Math.Max(-1, -centre.Unit[i] / radii[i]));
+        var upper = Vector<double>.Build.Dense(N, i => Math.Min(1, (1 - centre.Unit[i]) / radii[i]));
+        var starts = new List<Vector<double>> { Vector<double>.Build.Dense(N) };
+        for (int s = 0; s < 3; s++)
+        {
+            starts.Add(Vector<double>.Build.Dense(N, i => lower[i] + (Random.NextDouble() * (upper[i] - lower[i]))));
+        }
+
+        Vector<double> step = TrustRegionSubproblem.Solve(models.Objective, models.Constraints, lower, upper, starts);
+        var unit = new double[N];
+        for (int i = 0; i < N; i++)
+        {
+            unit[i] = centre.Unit[i] + (radii[i] * step[i]);
+        }
+
+        double[] snapped = Space.Snap(unit);
+        if (Space.HasDiscrete)
+        {
+            // Rounding the relaxed optimum is a poor guess for whole numbers: rank every lattice point of the trust region by the models.
+            return BestLatticePoint(centre, snapped, radii, models) ?? Neighbour(centre, snapped, radii, models);
+        }
+
+        return WasEvaluated(snapped, 1e-7 * radii.Min()) ? null : ToProposal(snapped, centre, radii, models);
+    }
+
+    /// <summary>The best unevaluated point (by model prediction) whose whole-valued coordinates lie inside the trust region; numeric ones from <paramref name="relaxed"/>.</summary>
+    private Proposal? BestLatticePoint(Trial centre, double[] relaxed, double[] radii, Models models)
+    {
+        int[] discrete = [.. Enumerable.Range(0, N).Where(Space.IsDiscrete)];
+        int[] reach = [.. discrete.Select(i => (int)Math.Floor((radii[i] / Space.LatticeStep(i)) + 1e-9))];
+        var candidates = new List<double[]> { relaxed };
+        double total = reach.Aggregate(1.0, (product, r) => product * ((2 * r) + 1));
+        var offset = new int[discrete.Length];
+        for (int s = 0; s < Math.Min(total, MaxEnumerated); s++)
+        {
+            long rest = s;
+            for (int k = 0; k < discrete.Length; k++)
+            {
+                int side = (2 * reach[k]) + 1;
+                offset[k] = total > MaxEnumerated ? Random.Next(-reach[k], reach[k] + 1) : (int)(rest % side) - reach[k];
+                rest /= side;
+            }
+
+            double[] unit = (double[])relaxed.Clone();
+            for (int k = 0; k < discrete.Length; k++)
+            {
+                unit[discrete[k]] = centre.Unit[discrete[k]] + (offset[k] * Space.LatticeStep(discrete[k]));
+            }
+
+            candidates.Add(unit);
+        }
+
+        return BestPredicted(candidates, centre, radii, models);
+    }
+
+    private Proposal? BestPredicted(IEnumerable<double[]> candidates, Trial centre, double[] radii, Models models)
+    {
+        double[]? best = null;
+        (double Violation, double Score) bestPrediction = default;
+        foreach (double[] candidate in candidates)
+        {
+            if (candidate.Any(v => v < -1e-12 || v > 1 + 1e-12))
+            {
+                continue;
+            }
+
+            double[] unit = Space.Snap(candidate);
+            if (WasEvaluated(unit, 1e-9))
+            {
+                continue;
+            }
+
+            var prediction = Predict(unit, centre, radii, models);
+            if (best is null || Feasibility.IsBetter(false, prediction.Score, prediction.Violation, bestPrediction.Score, bestPrediction.Violation))
+            {
+                (best, bestPrediction) = (unit, prediction);
+            }
+        }
+
+        return best is null ? null : ToProposal(best, centre, radii, models);
+    }
+
+    private Proposal ToProposal(double[] unit, Trial centre, double[] radii, Models models)
+    {
+        Vector<double> d = Scaled(unit, centre, radii);
+        return new Proposal(unit, models.Objective.Value(Vector<double>.Build.Dense(N)) - models.Objective.Value(d), d.InfinityNorm());
+    }
+
+    private Vector<double> Scaled(double[] unit, Trial centre, double[] radii) =>
+        Vector<double>.Build.Dense(N, i => (unit[i] - centre.Unit[i]) / radii[i]);
+
+    private Models FitModels(Trial centre, double[] radii)
+    {
+        int terms = 1 + (2 * N) + (N * (N - 1) / 2);
+        List<Trial> near = [.. History.OrderBy(t => ScaledDistance(t.Unit, centre.Unit, radii)).Take(Math.Max(2 * terms, (2 * N) + 1))];
+
+        // A failed evaluation counts as the worst value seen nearby, so the model steers away from where the plant trips.
+        double worst = near.Where(t => double.IsFinite(t.Score)).Select(t => t.Score).DefaultIfEmpty(0).Max();
+        var points = near.Select(t => Scaled(t.Unit, centre, radii).ToArray()).ToList();
+        var weights = near.Select(t =>
+        {
+            double s = ScaledDistance(t.Unit, centre.Unit, radii);
+            return s <= 1 ? 1 : 1 / (s * s * s);
+        }).ToList();
+        QuadraticModel objective = QuadraticModel.Fit(points, [.. near.Select(t => double.IsFinite(t.Score) ? t.Score : worst)], weights, N);
+
+        var constraints = new List<ModelConstraint>();
+        var cvModels = new List<(int, QuadraticModel)>();
+        for (int j = 0; j < Problem.Cvs.Count; j++)
+        {
+            ConstraintVariable cv = Problem.Cvs[j];
+            if (!cv.HasLower && !cv.HasUpper)
+            {
+                continue;
+            }
+
+            var rows = Enumerable.Range(0, near.Count).Where(r => j < near[r].Cvs.Length && double.IsFinite(near[r].Cvs[j])).ToList();
+            if (rows.Count == 0)
+            {
+                continue;
+            }
+
+            QuadraticModel model = QuadraticModel.Fit([.. rows.Select(r => points[r])], [.. rows.Select(r => near[r].Cvs[j])], [.. rows.Select(r => weights[r])], N);
+            cvModels.Add((j, model));
+            double scale = Math.Max(model.Magnitude, 1e-300);
+            if (cv.HasUpper)
+            {
+                constraints.Add(new ModelConstraint(model, 1, cv.Upper, scale, Margin(cv.Upper, scale)));
+            }
+
+            if (cv.HasLower)
+            {
+                constraints.Add(new ModelConstraint(model, -1, cv.Lower, scale, Margin(cv.Lower, scale)));
+            }
+        }
+
+        return new Models(objective, constraints, cvModels);
+    }
+
+    /// <summary>Aim a hair inside each limit so a point on an active constraint evaluates as feasible despite rounding.</summary>
+    private static double Margin(double limit, double scale) => 1e-8 * (1 + Math.Abs(limit)) / scale;
+
+    /// <summary>Model-predicted (violation, objective) of a unit point, violation scaled as in <see cref="Feasibility"/>.</summary>
+    private (double Violation, double Score) Predict(double[] unit, Trial centre, double[] radii, Models models)
+    {
+        Vector<double> d = Scaled(unit, centre, radii);
+        double violation = 0;
+        foreach ((int j, QuadraticModel model) in models.Cvs)
+        {
+            ConstraintVariable cv = Problem.Cvs[j];
+            double value = model.Value(d);
+            double scale = cv.HasLower && cv.HasUpper && cv.Upper > cv.Lower ? cv.Upper - cv.Lower : 1;
+            violation += cv.HasLower && value < cv.Lower ? (cv.Lower - value) / scale
+                : cv.HasUpper && value > cv.Upper ? (value - cv.Upper) / scale : 0;
+        }
+
+        return (violation <= 1e-9 ? 0 : violation, models.Objective.Value(d));
+    }
+
+    /// <summary>
+    /// The best unevaluated point (by model prediction) whose whole-valued coordinates lie in the
+    /// smallest lattice shell around the centre that still has one; numeric coordinates from <paramref name="relaxed"/>.
+    /// </summary>
+    private Proposal? Neighbour(Trial centre, double[] relaxed, double[] radii, Models models)
+    {
+        int[] discrete = [.. Enumerable.Range(0, N).Where(Space.IsDiscrete)];
+        int widest = (int)Math.Round(1 / discrete.Min(Space.LatticeStep));
+        for (int shell = 1; shell <= widest; shell++)
+        {
+            IEnumerable<double[]> candidates = ShellOffsets(discrete.Length, shell).Select(offset =>
+            {
+                double[] unit = (double[])relaxed.Clone();
+                for (int k = 0; k < discrete.Length; k++)
+                {
+                    unit[discrete[k]] = centre.Unit[discrete[k]] + (offset[k] * Space.LatticeStep(discrete[k]));
+                }
+
+                return unit;
+            });
+            if (BestPredicted(candidates, centre, radii, models) is { } proposal)
+            {
+                return proposal;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>Integer offsets with largest magnitude exactly <paramref name="shell"/>; a seeded sample when there are too many.</summary>
+    private IEnumerable<int[]> ShellOffsets(int count, int shell)
+    {
+        int side = (2 * shell) + 1;
+        double total = Math.Pow(side, count);
+        if (total > MaxEnumerated)
+        {
+            for (int s = 0; s < MaxEnumerated; s++)
+            {
+                int[] offset = [.. Enumerable.Range(0, count).Select(_ => Random.Next(-shell, shell + 1))];
+                offset[Random.Next(count)] = Random.Next(2) == 0 ? -shell : shell;
+                yield return offset;
+            }
+
+            yield break;
+        }
+
+        var current = new int[count];
+        for (long index = 0; index < (long)total; index++)
+        {
+            long rest = index;
+            int largest = 0;
+            for (int k = 0; k < count; k++)
+            {
+                current[k] = (int)(rest % side) - shell;
+                rest /= side;
+                largest = Math.Max(largest, Math.Abs(current[k]));
+            }
+
+            if (largest == shell)
+            {
+                yield return (int[])current.Clone();
+            }
+        }
+    }
+
+    /// <summary>The unevaluated axis point around the centre farthest from the evaluations already near it.</summary>
+    private double[]? GeometryPoint(Trial centre, double[] radii)
+    {
+        double[]? best = null;
+        double bestGap = 0;
+        for (int i = 0; i < N; i++)
+        {
+            foreach (int sign in new[] { 1, -1 })
+            {
+                double[] u = (double[])centre.Unit.Clone();
+                u[i] += sign * radii[i];
+                u = Space.Snap(u);
+                double gap = History.Min(t => ScaledDistance(t.Unit, u, radii));
+                if (gap > 1e-6 && gap > bestGap)
+                {
+                    (best, bestGap) = (u, gap);
+                }
+            }
+        }
+
+        return best;
+    }
+}
