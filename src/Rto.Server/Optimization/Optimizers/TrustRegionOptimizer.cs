@@ -83,7 +83,7 @@ internal sealed class TrustRegionOptimizer(OptimizationProblem problem) : Sequen
         }
     }
 
-    private sealed record Proposal(double[] Unit, double PredictedReduction, double StepLength);
+    private sealed record Proposal(double[] Unit, double PredictedReduction, double StepLength, double PredictedViolation, double PredictedScore);
 
     private sealed record Models(QuadraticModel Objective, List<ModelConstraint> Constraints, List<(int Cv, QuadraticModel Model)> Cvs);
 
@@ -166,7 +166,13 @@ internal sealed class TrustRegionOptimizer(OptimizationProblem problem) : Sequen
         if (Space.HasDiscrete)
         {
             // Rounding the relaxed optimum is a poor guess for whole numbers: rank every lattice point of the trust region by the models.
-            return BestLatticePoint(centre, snapped, radii, models) ?? Neighbour(centre, snapped, radii, models);
+            Proposal? local = BestLatticePoint(centre, snapped, radii, models);
+            if ((local is null || !PredictsImprovement(local, centre)) && GlobalLatticePoint(centre) is { } global)
+            {
+                return global;
+            }
+
+            return local ?? Neighbour(centre, snapped, radii, models);
         }
 
         return WasEvaluated(snapped, 1e-7 * radii.Min()) ? null : ToProposal(snapped, centre, radii, models);
@@ -177,16 +183,40 @@ internal sealed class TrustRegionOptimizer(OptimizationProblem problem) : Sequen
     {
         int[] discrete = [.. Enumerable.Range(0, N).Where(Space.IsDiscrete)];
         int[] reach = [.. discrete.Select(i => (int)Math.Floor((radii[i] / Space.LatticeStep(i)) + 1e-9))];
-        var candidates = new List<double[]> { relaxed };
-        double total = reach.Aggregate(1.0, (product, r) => product * ((2 * r) + 1));
+        return BestPredicted(LatticePoints(centre, relaxed, discrete, [.. reach.Select(r => -r)], reach).Prepend(relaxed), centre, radii, models);
+    }
+
+    /// <summary>
+    /// When the local models see no better lattice point nearby, a model fitted to every evaluation with
+    /// equal weight ranks the whole lattice: a whole-number local optimum is often not the global one, and
+    /// a quadratic fitted to a few dozen points can see past it. Null unless it predicts an improvement.
+    /// </summary>
+    private Proposal? GlobalLatticePoint(Trial centre)
+    {
+        double[] unitRadii = [.. Enumerable.Repeat(1.0, N)];
+        Models models = FitModels(centre, unitRadii, History.Count);
+        int[] discrete = [.. Enumerable.Range(0, N).Where(Space.IsDiscrete)];
+        int[] low = [.. discrete.Select(i => -(int)Math.Round(centre.Unit[i] / Space.LatticeStep(i)))];
+        int[] high = [.. discrete.Select(i => (int)Math.Round((1 - centre.Unit[i]) / Space.LatticeStep(i)))];
+        Proposal? best = BestPredicted(LatticePoints(centre, centre.Unit, discrete, low, high), centre, unitRadii, models);
+        return best is not null && PredictsImprovement(best, centre) ? best : null;
+    }
+
+    private static bool PredictsImprovement(Proposal proposal, Trial centre) =>
+        Feasibility.IsBetter(false, proposal.PredictedScore, proposal.PredictedViolation, centre.Score, centre.Violation);
+
+    /// <summary>Points whose whole-valued coordinates are the centre's moved by every offset combination in [low, high]; a seeded sample when there are too many.</summary>
+    private IEnumerable<double[]> LatticePoints(Trial centre, double[] relaxed, int[] discrete, int[] low, int[] high)
+    {
+        double total = Enumerable.Range(0, discrete.Length).Aggregate(1.0, (product, k) => product * (high[k] - low[k] + 1));
         var offset = new int[discrete.Length];
         for (int s = 0; s < Math.Min(total, MaxEnumerated); s++)
         {
             long rest = s;
             for (int k = 0; k < discrete.Length; k++)
             {
-                int side = (2 * reach[k]) + 1;
-                offset[k] = total > MaxEnumerated ? Random.Next(-reach[k], reach[k] + 1) : (int)(rest % side) - reach[k];
+                int side = high[k] - low[k] + 1;
+                offset[k] = total > MaxEnumerated ? Random.Next(low[k], high[k] + 1) : (int)(rest % side) + low[k];
                 rest /= side;
             }
 
@@ -196,10 +226,8 @@ internal sealed class TrustRegionOptimizer(OptimizationProblem problem) : Sequen
                 unit[discrete[k]] = centre.Unit[discrete[k]] + (offset[k] * Space.LatticeStep(discrete[k]));
             }
 
-            candidates.Add(unit);
+            yield return unit;
         }
-
-        return BestPredicted(candidates, centre, radii, models);
     }
 
     private Proposal? BestPredicted(IEnumerable<double[]> candidates, Trial centre, double[] radii, Models models)
@@ -232,16 +260,17 @@ internal sealed class TrustRegionOptimizer(OptimizationProblem problem) : Sequen
     private Proposal ToProposal(double[] unit, Trial centre, double[] radii, Models models)
     {
         Vector<double> d = Scaled(unit, centre, radii);
-        return new Proposal(unit, models.Objective.Value(Vector<double>.Build.Dense(N)) - models.Objective.Value(d), d.InfinityNorm());
+        (double violation, double score) = Predict(unit, centre, radii, models);
+        return new Proposal(unit, models.Objective.Value(Vector<double>.Build.Dense(N)) - score, d.InfinityNorm(), violation, score);
     }
 
     private Vector<double> Scaled(double[] unit, Trial centre, double[] radii) =>
         Vector<double>.Build.Dense(N, i => (unit[i] - centre.Unit[i]) / radii[i]);
 
-    private Models FitModels(Trial centre, double[] radii)
+    private Models FitModels(Trial centre, double[] radii, int? count = null)
     {
         int terms = 1 + (2 * N) + (N * (N - 1) / 2);
-        List<Trial> near = [.. History.OrderBy(t => ScaledDistance(t.Unit, centre.Unit, radii)).Take(Math.Max(2 * terms, (2 * N) + 1))];
+        List<Trial> near = [.. History.OrderBy(t => ScaledDistance(t.Unit, centre.Unit, radii)).Take(count ?? Math.Max(2 * terms, (2 * N) + 1))];
 
         // A failed evaluation counts as the worst value seen nearby, so the model steers away from where the plant trips.
         double worst = near.Where(t => double.IsFinite(t.Score)).Select(t => t.Score).DefaultIfEmpty(0).Max();
