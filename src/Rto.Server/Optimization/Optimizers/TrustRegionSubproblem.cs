@@ -22,7 +22,9 @@ internal static class TrustRegionSubproblem
         double scale = Math.Max(objective.Magnitude, 1e-300);
         Vector<double>? best = null;
         double bestObjective = 0, bestViolation = 0;
-        foreach (Vector<double> start in starts)
+        // A convex subproblem has one minimum: the first start finds it and the others only cost time.
+        bool convex = IsConvex(objective.Hessian, objective.Magnitude) && constraints.All(c => IsConvex(c.Model.Hessian * c.Sign, c.Model.Magnitude));
+        foreach (Vector<double> start in convex ? starts.Take(1) : starts)
         {
             Vector<double> d = Local(objective, scale, constraints, lower, upper, Project(start, lower, upper));
             double value = objective.Value(d);
@@ -102,6 +104,13 @@ internal static class TrustRegionSubproblem
 
             Vector<double> direction = NewtonDirection(gradient, hessian, free, out bool shifted);
             double slope = gradient.DotProduct(direction);
+
+            // Converged to rounding: a line search would only halve its way down to nothing.
+            if (Math.Abs(slope) <= 1e-15 * (1 + Math.Abs(value)))
+            {
+                break;
+            }
+
             if (slope >= 0)
             {
                 direction = -gradient;
@@ -200,6 +209,9 @@ internal static class TrustRegionSubproblem
 
         return violation;
     }
+
+    private static bool IsConvex(Matrix<double> hessian, double magnitude) =>
+        hessian.Evd(Symmetricity.Symmetric).EigenValues.All(v => v.Real >= -1e-9 * Math.Max(magnitude, 1e-300));
 
     private static Vector<double> Project(Vector<double> d, Vector<double> lower, Vector<double> upper) =>
         Vector<double>.Build.Dense(d.Count, i => Math.Clamp(d[i], lower[i], upper[i]));
