@@ -153,6 +153,28 @@ internal static class TrustRegionSubproblem
         int m = free.Count;
         Matrix<double> reduced = Matrix<double>.Build.Dense(m, m, (i, j) => hessian[free[i], free[j]]);
         Vector<double> g = Vector<double>.Build.Dense(m, i => gradient[free[i]]);
+        Vector<double> direction = Vector<double>.Build.Dense(gradient.Count);
+        shifted = false;
+        double[] diagonal = [.. Enumerable.Range(0, m).Select(i => reduced[i, i])];
+        if (diagonal.Min() > 1e-10 * diagonal.Max())
+        {
+            // The common, convex case: a plain Cholesky solve, no eigenvalues needed.
+            try
+            {
+                Vector<double> newton = -reduced.Cholesky().Solve(g);
+                for (int i = 0; i < m; i++)
+                {
+                    direction[free[i]] = newton[i];
+                }
+
+                return direction;
+            }
+            catch (ArgumentException)
+            {
+                // Not positive definite after all: shift it below.
+            }
+        }
+
         Evd<double> eigen = reduced.Evd(Symmetricity.Symmetric);
         double smallest = eigen.EigenValues.Min(v => v.Real);
         double largest = eigen.EigenValues.Max(v => Math.Abs(v.Real));
@@ -164,7 +186,6 @@ internal static class TrustRegionSubproblem
         }
 
         Vector<double> step = -reduced.Cholesky().Solve(g);
-        Vector<double> direction = Vector<double>.Build.Dense(gradient.Count);
         for (int i = 0; i < m; i++)
         {
             direction[free[i]] = step[i];
