@@ -1,4 +1,5 @@
 using MathNet.Numerics.LinearAlgebra;
+using MathNet.Numerics.LinearAlgebra.Factorization;
 
 namespace Rto.Server.Optimization.Optimizers;
 
@@ -69,6 +70,14 @@ internal sealed class QuadraticModel
             }
 
             target[r] = w * values[r];
+        }
+
+        // Many points (the global lattice model): reduce to the square R of a thin QR first, so the SVD does not build an m×m U.
+        if (design.RowCount > 4 * terms)
+        {
+            var qr = design.QR(QRMethod.Thin);
+            target = qr.Q.TransposeThisAndMultiply(target);
+            design = qr.R;
         }
 
         var svd = design.Svd(computeVectors: true);

@@ -11,6 +11,7 @@ internal abstract class SequentialOptimizer : IOptimizer
     private IEnumerator<double[]>? _steps;
     private double[]? _pending;
     private readonly List<Trial> _history = [];
+    private readonly HashSet<CandidateKey> _evaluated = [];
 
     protected SequentialOptimizer(OptimizationProblem problem)
     {
@@ -27,6 +28,15 @@ internal abstract class SequentialOptimizer : IOptimizer
 
     /// <summary>Every evaluation told so far, in order.</summary>
     protected IReadOnlyList<Trial> History => _history;
+
+    /// <summary>
+    /// The last <paramref name="count"/> evaluations: what a local model looks at, so the CPU per step
+    /// stays bounded in very long sessions (a converged run restarts long before that many evaluations).
+    /// </summary>
+    protected IReadOnlyList<Trial> Recent(int count = 1000) => _history.Count <= count ? _history : _history.GetRange(_history.Count - count, count);
+
+    /// <summary>True when exactly this candidate was evaluated before (a hash lookup, for ranking many lattice points).</summary>
+    protected bool WasEvaluatedExactly(double[] unit) => _evaluated.Contains(new CandidateKey(Space.ToCandidate(unit)));
 
     /// <summary>The evaluation of the point most recently yielded by <see cref="Steps"/>.</summary>
     protected Trial Last => _history[^1];
@@ -61,6 +71,7 @@ internal abstract class SequentialOptimizer : IOptimizer
     public void Tell(double[] candidate, Evaluation evaluation)
     {
         _history.Add(Trial.From(Problem, Space, candidate, evaluation));
+        _evaluated.Add(new CandidateKey((double[])candidate.Clone()));
         _pending = null;
     }
 
@@ -130,5 +141,25 @@ internal abstract class SequentialOptimizer : IOptimizer
         }
 
         return max;
+    }
+
+    private readonly struct CandidateKey(double[] values) : IEquatable<CandidateKey>
+    {
+        private readonly double[] _values = values;
+
+        public bool Equals(CandidateKey other) => _values.AsSpan().SequenceEqual(other._values);
+
+        public override bool Equals(object? obj) => obj is CandidateKey other && Equals(other);
+
+        public override int GetHashCode()
+        {
+            var hash = new HashCode();
+            foreach (double v in _values)
+            {
+                hash.Add(v);
+            }
+
+            return hash.ToHashCode();
+        }
     }
 }

@@ -34,6 +34,12 @@ internal sealed class TrustRegionOptimizer(OptimizationProblem problem) : Sequen
                 yield return point;
             }
 
+            if (History.Count == runStart)
+            {
+                // Everything around the start was evaluated already (a small, exhausted lattice): re-evaluating a point is the only move left.
+                yield return RandomPoint();
+            }
+
             Trial? centre = BestSince(runStart);
             while (centre is not null && radius >= MinRadius)
             {
@@ -142,7 +148,7 @@ internal sealed class TrustRegionOptimizer(OptimizationProblem problem) : Sequen
     }
 
     private int NearCount(Trial centre, double[] radii) =>
-        History.Count(t => double.IsFinite(t.Score) && ScaledDistance(t.Unit, centre.Unit, radii) <= 1.000001);
+        Recent().Count(t => double.IsFinite(t.Score) && ScaledDistance(t.Unit, centre.Unit, radii) <= 1.000001);
 
     private Proposal? Propose(Trial centre, double[] radii)
     {
@@ -194,7 +200,7 @@ internal sealed class TrustRegionOptimizer(OptimizationProblem problem) : Sequen
     private Proposal? GlobalLatticePoint(Trial centre)
     {
         double[] unitRadii = [.. Enumerable.Repeat(1.0, N)];
-        Models models = FitModels(centre, unitRadii, History.Count);
+        Models models = FitModels(centre, unitRadii, 10 * (1 + (2 * N) + (N * (N - 1) / 2)));
         int[] discrete = [.. Enumerable.Range(0, N).Where(Space.IsDiscrete)];
         int[] low = [.. discrete.Select(i => -(int)Math.Round(centre.Unit[i] / Space.LatticeStep(i)))];
         int[] high = [.. discrete.Select(i => (int)Math.Round((1 - centre.Unit[i]) / Space.LatticeStep(i)))];
@@ -242,7 +248,7 @@ internal sealed class TrustRegionOptimizer(OptimizationProblem problem) : Sequen
             }
 
             double[] unit = Space.Snap(candidate);
-            if (WasEvaluated(unit, 1e-9))
+            if (WasEvaluatedExactly(unit))
             {
                 continue;
             }
@@ -271,7 +277,7 @@ internal sealed class TrustRegionOptimizer(OptimizationProblem problem) : Sequen
     {
         int terms = 1 + (2 * N) + (N * (N - 1) / 2);
         // As many nearest points as a full quadratic has terms: more (farther) points blur the local curvature (Rosenbrock median 44 → 70 evaluations with twice as many).
-        List<Trial> near = [.. History.OrderBy(t => ScaledDistance(t.Unit, centre.Unit, radii)).Take(count ?? Math.Max(terms, (2 * N) + 1))];
+        List<Trial> near = [.. Recent().OrderBy(t => ScaledDistance(t.Unit, centre.Unit, radii)).Take(count ?? Math.Max(terms, (2 * N) + 1))];
 
         // A failed evaluation counts as the worst value seen nearby, so the model steers away from where the plant trips.
         double worst = near.Where(t => double.IsFinite(t.Score)).Select(t => t.Score).DefaultIfEmpty(0).Max();
@@ -413,7 +419,7 @@ internal sealed class TrustRegionOptimizer(OptimizationProblem problem) : Sequen
                 double[] u = (double[])centre.Unit.Clone();
                 u[i] += sign * radii[i];
                 u = Space.Snap(u);
-                double gap = History.Min(t => ScaledDistance(t.Unit, u, radii));
+                double gap = Recent().Min(t => ScaledDistance(t.Unit, u, radii));
                 if (gap > 1e-6 && gap > bestGap)
                 {
                     (best, bestGap) = (u, gap);

@@ -117,6 +117,19 @@ public sealed class OptimizerContractTests
     }
 
     [TestMethod]
+    public void AskKeepsAnsweringOnceEveryCandidateWasEvaluated()
+    {
+        // Four possible candidates, 30 asks: every method must still propose (repeats), never hang or throw.
+        var problem = new OptimizationProblem([new("b1", "b1", VariableType.Bool, 0, 1), new("b2", "b2", VariableType.Bool, 0, 1)], [], maximize: true, 4, 1);
+        foreach (string method in OptimizationMethods.Known)
+        {
+            OptimizerRun run = OptimizerRun.Drive(method, problem, x => new Evaluation(x[0] + (2 * x[1]), [], Succeeded: true), 30);
+            Assert.IsTrue(run.Candidates.All(x => x.All(v => v is 0 or 1)), method);
+            Assert.AreEqual(3, run.Best().Evaluation.Objective, method);
+        }
+    }
+
+    [TestMethod]
     public void OnlyFixedMvsStillGetValidCandidates()
     {
         var problem = new OptimizationProblem([new("x", "x", VariableType.Numeric, 3, 3), new("b", "b", VariableType.Bool, 0, 0)], [], maximize: false, 5, 1);
