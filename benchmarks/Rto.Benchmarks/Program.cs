@@ -4,7 +4,8 @@ using Rto.Benchmarks.Load;
 namespace Rto.Benchmarks;
 
 /// <summary>
-/// <c>load ...</c> drives a real server over TCP, <c>jobs ...</c> times a Parquet job against numpy; everything else goes to BenchmarkDotNet
+/// <c>load ...</c> drives a real server over TCP, <c>jobs ...</c> times a Parquet job against numpy, <c>optimizers ...</c> compares the
+/// RTO optimizers with scipy; everything else goes to BenchmarkDotNet
 /// (e.g. <c>--filter '*MetricStore*'</c>, <c>--list flat</c>, <c>--job short</c>).
 /// </summary>
 /// <remarks>
@@ -23,6 +24,11 @@ public static class Program
         if (args.Length > 0 && args[0] == "jobs")
         {
             return await Jobs.JobTimingCommand.RunAsync(args[1..]);
+        }
+
+        if (args.Length > 0 && args[0] == "optimizers")
+        {
+            return await Optimization.OptimizerComparisonCommand.RunAsync(args[1..]);
         }
 
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);

@@ -1,0 +1,107 @@
+using System.Diagnostics;
+using System.Globalization;
+using Rto.Server.Optimization;
+using Rto.Server.Optimization.Models;
+using Rto.Server.Optimization.Optimizers;
+
+namespace Rto.Benchmarks.Optimization;
+
+/// <summary>
+/// <c>optimizers [--seeds 10] [--budget 200] [--scipy benchmarks/optimizers_scipy.py]</c>: for every
+/// built-in model and every method, the number of evaluations until the target is first reached
+/// (within 0.01 of the known optimum and feasible; the exact optimum for <c>intbool</c>), as
+/// median/min/max over the seeds that reached it and the success rate within the budget; then the
+/// same for scipy.optimize COBYLA, Nelder–Mead and differential_evolution (Debian's
+/// <c>/usr/bin/python3</c>) in one table.
+/// </summary>
+public static class OptimizerComparisonCommand
+{
+    private static readonly string[] Methods = ["TrustRegion", "NelderMead", "PatternSearch", "DifferentialEvolution", "GeneticAlgorithm", "SimulatedAnnealing"];
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        int seeds = int.Parse(Option(args, "--seeds", "10"), CultureInfo.InvariantCulture);
+        int budget = int.Parse(Option(args, "--budget", "200"), CultureInfo.InvariantCulture);
+        string script = Option(args, "--scipy", Path.Combine("benchmarks", "optimizers_scipy.py"));
+
+        var rows = new List<(string Model, string Method, int[] Counts)>();
+        foreach (BuiltInModel model in BuiltInModels.All.OfType<BuiltInModel>())
+        {
+            foreach (string method in Methods)
+            {
+                int[] counts = [.. Enumerable.Range(1, seeds).Select(seed => EvaluationsToTarget(model, method, seed, budget))];
+                rows.Add((model.Id, method, counts));
+            }
+        }
+
+        var psi = new ProcessStartInfo("/usr/bin/python3", [script, seeds.ToString(CultureInfo.InvariantCulture), budget.ToString(CultureInfo.InvariantCulture)])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        using Process? python = Process.Start(psi);
+        if (python is null)
+        {
+            Console.Error.WriteLine("could not start /usr/bin/python3");
+            return 1;
+        }
+
+        Task<string> errors = python.StandardError.ReadToEndAsync();
+        string output = await python.StandardOutput.ReadToEndAsync();
+        await python.WaitForExitAsync();
+        await errors;
+        foreach (string line in output.Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        {
+            string[] parts = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            rows.Add((parts[0], parts[1], [.. parts.Skip(2).Select(p => int.Parse(p, CultureInfo.InvariantCulture))]));
+        }
+
+        Console.WriteLine($"evaluations to reach the target, {seeds} seeds, budget {budget} (median [min–max] over the seeds that reached it)");
+        Console.WriteLine($"{"problem",-22} {"method",-30} {"success",8} {"median",7} {"range",12}");
+        foreach (var group in rows.GroupBy(r => r.Model))
+        {
+            foreach ((string model, string method, int[] counts) in group)
+            {
+                int[] reached = [.. counts.Where(c => c > 0).Order()];
+                string median = reached.Length == 0 ? "-" : Median(reached).ToString("0.#", CultureInfo.InvariantCulture);
+                string range = reached.Length == 0 ? "-" : $"{reached[0]}–{reached[^1]}";
+                Console.WriteLine($"{model,-22} {method,-30} {reached.Length,4}/{counts.Length,-3} {median,7} {range,12}");
+            }
+        }
+
+        return python.ExitCode;
+    }
+
+    /// <summary>Evaluations until the first feasible evaluation within tolerance of the known optimum; −1 if not within the budget.</summary>
+    public static int EvaluationsToTarget(BuiltInModel model, string method, int seed, int budget)
+    {
+        OptimizationProblem problem = model.CreateProblem(budget, seed);
+        if (!OptimizationMethods.TryCreate(method, problem, out IOptimizer? optimizer) || optimizer is null)
+        {
+            throw new ArgumentException($"unknown method {method}", nameof(method));
+        }
+
+        double tolerance = problem.Mvs.All(mv => mv.Type != VariableType.Numeric) ? 1e-9 : 0.01;
+        for (int evaluation = 1; evaluation <= budget; evaluation++)
+        {
+            double[] candidate = optimizer.Ask();
+            Evaluation result = model.EvaluateCandidate(candidate);
+            optimizer.Tell(candidate, result);
+            double gap = problem.Maximize ? model.Optimum.Objective - result.Objective : result.Objective - model.Optimum.Objective;
+            if (gap <= tolerance && Feasibility.IsFeasible(problem, result))
+            {
+                return evaluation;
+            }
+        }
+
+        return -1;
+    }
+
+    private static double Median(int[] sorted) => sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2.0;
+
+    private static string Option(string[] args, string name, string fallback)
+    {
+        int at = Array.IndexOf(args, name);
+        return at >= 0 && at + 1 < args.Length ? args[at + 1] : fallback;
+    }
+}

@@ -1,0 +1,37 @@
+using BenchmarkDotNet.Attributes;
+using Rto.Server.Optimization;
+using Rto.Server.Optimization.Models;
+using Rto.Server.Optimization.Optimizers;
+
+namespace Rto.Benchmarks.Optimization;
+
+/// <summary>
+/// CPU cost of one Ask + Tell of the default method (the trust-region optimizer), per evaluation,
+/// averaged over a whole 60-evaluation session on each built-in model (the model evaluation itself is
+/// nanoseconds). The session's other work (gRPC, session file) is not included.
+/// </summary>
+[MemoryDiagnoser]
+public class TrustRegionStepBenchmarks
+{
+    private const int Evaluations = 60;
+
+    [Params("parabola4", "parabola4-constrained", "rosenbrock", "intbool")]
+    public string Model { get; set; } = "parabola4";
+
+    [Benchmark(OperationsPerInvoke = Evaluations)]
+    public double AskTell()
+    {
+        BuiltInModel model = BuiltInModels.All.OfType<BuiltInModel>().Single(m => m.Id == Model);
+        OptimizationMethods.TryCreate("", model.CreateProblem(Evaluations, 1), out IOptimizer? optimizer);
+        double last = 0;
+        for (int i = 0; i < Evaluations; i++)
+        {
+            double[] candidate = optimizer!.Ask();
+            Evaluation evaluation = model.EvaluateCandidate(candidate);
+            optimizer.Tell(candidate, evaluation);
+            last = evaluation.Objective;
+        }
+
+        return last;
+    }
+}
