@@ -117,7 +117,7 @@ internal sealed class StorageHealthCheck(IOptions<HealthOptions> health, IOption
                 continue;
             }
 
-            long free = new DriveInfo(Path.GetFullPath(directory)).AvailableFreeSpace;
+            long free = FreeBytes(Path.GetFullPath(directory));
             data[$"{name}FreeBytes"] = free;
             HealthStatus level = free < (64L << 20) ? HealthStatus.Unhealthy : free < health.Value.MinFreeDiskBytes ? HealthStatus.Degraded : HealthStatus.Healthy;
             if (level < status)
@@ -128,6 +128,18 @@ internal sealed class StorageHealthCheck(IOptions<HealthOptions> health, IOption
         }
 
         return Task.FromResult(new HealthCheckResult(status, problem ?? "enough free disk space", data: data));
+    }
+
+    /// <summary>Free space of the file system holding <paramref name="path"/>, which need not exist yet (stores create their folders lazily).</summary>
+    private static long FreeBytes(string path)
+    {
+        DirectoryInfo? existing = new(path);
+        while (existing is { Exists: false })
+        {
+            existing = existing.Parent;
+        }
+
+        return new DriveInfo(existing?.FullName ?? Path.GetPathRoot(path)!).AvailableFreeSpace;
     }
 }
 
