@@ -21,7 +21,7 @@ namespace Rto.Benchmarks.Load;
 public static class RtoSessionLoad
 {
     private const string Usage =
-        "usage: load rto [--mode iterate|idle] [--sessions 64 (idle: 10000)] [--channels 2] [--duration 10] [--warmup 2] [--method NAME] [--target host:port]";
+        "usage: load rto [--mode iterate|idle] [--sessions 64 (idle: 10000)] [--channels 2] [--duration 10] [--warmup 2] [--method NAME] [--budget N (iterate: max_iterations per session; a finished session is stopped and a new one started; default: one endless session per worker)] [--target host:port]";
 
     /// <summary>Runs the load; 0 on success, 1 when calls failed, 2 on bad arguments.</summary>
     public static async Task<int> RunAsync(string[] args)
@@ -81,12 +81,13 @@ public static class RtoSessionLoad
 
     private static async Task<int> RunIterateAsync(GrpcChannel[] channels, string address, Settings settings)
     {
-        Console.WriteLine($"rto iterate: server {address}, {settings.Sessions} sessions on {channels.Length} HTTP/2 channels, method '{settings.Method}', warm-up {settings.Warmup} s, duration {settings.Duration} s, {Environment.ProcessorCount} cores");
+        string budget = settings.Budget is int b ? $"{b} evaluations per session, then a new session" : "endless sessions";
+        Console.WriteLine($"rto iterate: server {address}, {settings.Sessions} concurrent sessions ({budget}) on {channels.Length} HTTP/2 channels, method '{settings.Method}', warm-up {settings.Warmup} s, duration {settings.Duration} s, {Environment.ProcessorCount} cores");
         var workers = new Worker[settings.Sessions];
         for (int i = 0; i < workers.Length; i++)
         {
             var rto = new RtoService.RtoServiceClient(channels[i % channels.Length]);
-            workers[i] = new Worker(rto, await StartAsync(rto, settings.Method, 100_000_000));
+            workers[i] = new Worker(rto, settings.Method, settings.Budget ?? 100_000_000);
         }
 
         using var stop = new CancellationTokenSource();
@@ -179,7 +180,7 @@ public static class RtoSessionLoad
     }
 
     /// <summary>One session's ask/tell loop; counters are read by the coordinator between phases.</summary>
-    private sealed class Worker(RtoService.RtoServiceClient rto, string session)
+    private sealed class Worker(RtoService.RtoServiceClient rto, string method, int budget)
     {
         private long _calls;
 
@@ -193,9 +194,19 @@ public static class RtoSessionLoad
 
         public async Task RunAsync(CancellationToken stop)
         {
+            string session = await StartAsync(rto, method, budget);
             OptimizeIterationResponse response = await rto.OptimizeIterationAsync(new OptimizeIterationRequest { OptimizationInstanceId = session });
             while (!stop.IsCancellationRequested)
             {
+                if (response.Flag == 3)
+                {
+                    // Finished: the next plant session, as a real client would (Stop and Start are not counted).
+                    await rto.StopAsync(new StopRequest { SessionId = session });
+                    session = await StartAsync(rto, method, budget);
+                    response = await rto.OptimizeIterationAsync(new OptimizeIterationRequest { OptimizationInstanceId = session });
+                    continue;
+                }
+
                 double y = Parabola(response);
                 var request = new OptimizeIterationRequest
                 {
@@ -206,7 +217,7 @@ public static class RtoSessionLoad
                 long start = Stopwatch.GetTimestamp();
                 response = await rto.OptimizeIterationAsync(request);
                 long ticks = Stopwatch.GetTimestamp() - start;
-                if (response.Flag != 0)
+                if (response.Flag is not (0 or 3))
                 {
                     Failures++;
                 }
@@ -227,7 +238,7 @@ public static class RtoSessionLoad
         }
     }
 
-    private sealed record Settings(string Mode, int Sessions, int Channels, int Duration, int Warmup, string Method, string? Target)
+    private sealed record Settings(string Mode, int Sessions, int Channels, int Duration, int Warmup, string Method, string? Target, int? Budget)
     {
         public static Settings Parse(string[] args)
         {
@@ -235,6 +246,7 @@ public static class RtoSessionLoad
             int? sessions = null;
             int channels = 2, duration = 10, warmup = 2;
             string? target = null;
+            int? budget = null;
             for (int i = 0; i < args.Length; i++)
             {
                 string value = i + 1 < args.Length ? args[i + 1] : throw new FormatException($"{args[i]} needs a value");
@@ -247,13 +259,14 @@ public static class RtoSessionLoad
                     case "--warmup": warmup = int.Parse(value, CultureInfo.InvariantCulture); break;
                     case "--method": method = value; break;
                     case "--target": target = value; break;
+                    case "--budget": budget = Positive(value, args[i]); break;
                     default: throw new FormatException($"unknown option {args[i]}");
                 }
 
                 i++;
             }
 
-            return new Settings(mode, sessions ?? (mode == "idle" ? 10_000 : 64), channels, duration, warmup, method, target);
+            return new Settings(mode, sessions ?? (mode == "idle" ? 10_000 : 64), channels, duration, warmup, method, target, budget);
         }
 
         private static int Positive(string value, string option) =>

@@ -30,6 +30,28 @@ internal sealed class QuadraticModel
 
     public Vector<double> GradientAt(Vector<double> d) => Gradient + (Hessian * d);
 
+    /// <summary>
+    /// A bound on |m(d) − m(0)| over the unit box |dᵢ| ≤ 1 (the trust region in scaled coordinates):
+    /// Σ|gᵢ| + ½ Σ|Hᵢⱼ|. The model stays within Constant ± Reach everywhere in the region.
+    /// </summary>
+    public double Reach
+    {
+        get
+        {
+            double reach = 0;
+            for (int i = 0; i < Gradient.Count; i++)
+            {
+                reach += Math.Abs(Gradient[i]);
+                for (int j = 0; j < Gradient.Count; j++)
+                {
+                    reach += 0.5 * Math.Abs(Hessian[i, j]);
+                }
+            }
+
+            return reach;
+        }
+    }
+
     /// <summary>Size of the model's slope and curvature, used to bring it to a common scale.</summary>
     public double Magnitude => Gradient.L2Norm() + Hessian.FrobeniusNorm();
 

@@ -229,12 +229,17 @@ internal sealed partial class TrustRegionOptimizer(OptimizationProblem problem) 
             QuadraticModel model = QuadraticModel.Fit([.. rows.Select(r => points[r])], [.. rows.Select(r => near[r].Cvs[j])], [.. rows.Select(r => weights[r])], N);
             cvModels.Add((j, model));
             double scale = Math.Max(model.Magnitude, 1e-300);
-            if (cv.HasUpper)
+
+            // A limit the model cannot reach anywhere in the trust region leaves the subproblem's
+            // feasible set unchanged, so it is left out: far from every limit (the usual case) the
+            // step is then the cheap unconstrained one.
+            double reach = model.Reach;
+            if (cv.HasUpper && model.Constant + reach >= cv.Upper)
             {
                 constraints.Add(new ModelConstraint(model, 1, cv.Upper, scale, Margin(cv.Upper, scale)));
             }
 
-            if (cv.HasLower)
+            if (cv.HasLower && model.Constant - reach <= cv.Lower)
             {
                 constraints.Add(new ModelConstraint(model, -1, cv.Lower, scale, Margin(cv.Lower, scale)));
             }
