@@ -7,6 +7,13 @@ using Spectre.Console;
 // is a test run on the plant:  dotnet run --project samples/Rto.Samples.RtoConsole -- [address] [token]
 string address = args.Length > 0 ? args[0] : "127.0.0.1:5081";
 string? token = args.Length > 1 ? args[1] : Environment.GetEnvironmentVariable("RTO_ACCESS_TOKEN");
+if (!AnsiConsole.Profile.Capabilities.Interactive)
+{
+    // The prompts read keys; with input redirected there is nothing to read them from.
+    Console.Error.WriteLine("The RTO console asks for its inputs interactively: run it in a terminal. For scripted runs use RtoClient (see samples/Rto.Samples.RtoClosedLoop).");
+    return 2;
+}
+
 await using var client = new RtoClient(address, token);
 var sessions = new Dictionary<string, RtoSessionDefinition>(StringComparer.Ordinal);
 string? current = null;
@@ -63,7 +70,7 @@ while (true)
 
 RtoSessionDefinition AskDefinition()
 {
-    if (AnsiConsole.Confirm("Use the example (built-in model parabola4: x1..x4 in [-10, 10], maximize, 60 iterations)?"))
+    if (AnsiConsole.Confirm("Use the example (built-in model parabola4: x1..x4 in [[-10, 10]], maximize, 60 iterations)?"))
     {
         return new RtoSessionDefinition(
             [.. Enumerable.Range(1, 4).Select(i => new ManipulatedVariable($"x{i}", -10, 10))],
@@ -77,9 +84,9 @@ RtoSessionDefinition AskDefinition()
     for (int i = 1; i <= mvCount; i++)
     {
         string id = AnsiConsole.Ask<string>($"MV {i} id:");
-        RtoVariableType type = AnsiConsole.Prompt(new SelectionPrompt<RtoVariableType>().Title($"{id} type").AddChoices(Enum.GetValues<RtoVariableType>()));
-        double lower = type == RtoVariableType.Bool ? 0 : AnsiConsole.Ask<double>($"{id} lower bound:");
-        double upper = type == RtoVariableType.Bool ? 1 : AnsiConsole.Ask<double>($"{id} upper bound:");
+        RtoVariableType type = AnsiConsole.Prompt(new SelectionPrompt<RtoVariableType>().Title($"{Markup.Escape(id)} type").AddChoices(Enum.GetValues<RtoVariableType>()));
+        double lower = type == RtoVariableType.Bool ? 0 : AnsiConsole.Ask<double>($"{Markup.Escape(id)} lower bound:");
+        double upper = type == RtoVariableType.Bool ? 1 : AnsiConsole.Ask<double>($"{Markup.Escape(id)} upper bound:");
         mvs.Add(new ManipulatedVariable(id, lower, upper, type));
     }
 
@@ -88,7 +95,7 @@ RtoSessionDefinition AskDefinition()
     for (int i = 1; i <= cvCount; i++)
     {
         string id = AnsiConsole.Ask<string>($"CV {i} id:");
-        cvs.Add(new ControlledVariable(id, AskLimit($"{id} lower limit (empty: none):", double.MinValue), AskLimit($"{id} upper limit (empty: none):", double.MaxValue)));
+        cvs.Add(new ControlledVariable(id, AskLimit($"{Markup.Escape(id)} lower limit (empty: none):", double.MinValue), AskLimit($"{Markup.Escape(id)} upper limit (empty: none):", double.MaxValue)));
     }
 
     bool maximize = AnsiConsole.Confirm("Maximize the objective?", defaultValue: false);
@@ -132,7 +139,7 @@ async Task IterateAsync(string session)
         var cvs = new Dictionary<string, double>(StringComparer.Ordinal);
         foreach (string id in CvIds(session))
         {
-            cvs[id] = AnsiConsole.Ask<double>($"{id} value:");
+            cvs[id] = AnsiConsole.Ask<double>($"{Markup.Escape(id)} value:");
         }
 
         evaluation = new RtoEvaluation(objective, cvs, ok);
@@ -162,7 +169,7 @@ async Task CalculateAsync(string session)
         : AnsiConsole.Ask<string>("MV ids, comma-separated:").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
     foreach (string id in ids)
     {
-        mvs[id] = AnsiConsole.Ask<double>($"{id} value:");
+        mvs[id] = AnsiConsole.Ask<double>($"{Markup.Escape(id)} value:");
     }
 
     string model = AnsiConsole.Prompt(new TextPrompt<string>("model_id (empty: the session's):").AllowEmpty());
