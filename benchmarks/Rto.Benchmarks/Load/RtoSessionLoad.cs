@@ -21,7 +21,7 @@ namespace Rto.Benchmarks.Load;
 public static class RtoSessionLoad
 {
     private const string Usage =
-        "usage: load rto [--mode iterate|idle] [--sessions 64 (idle: 10000)] [--channels 2] [--duration 10] [--warmup 2] [--method NAME] [--budget N (iterate: max_iterations per session; a finished session is stopped and a new one started; default: one endless session per worker)] [--target host:port]";
+        "usage: load rto [--mode iterate|idle|restore] [--sessions 64 (idle: 10000)] [--channels 2] [--duration 10] [--warmup 2] [--method NAME] [--budget N (iterate: max_iterations per session; a finished session is stopped and a new one started; default: one endless session per worker)] [--target host:port]";
 
     /// <summary>Runs the load; 0 on success, 1 when calls failed, 2 on bad arguments.</summary>
     public static async Task<int> RunAsync(string[] args)
@@ -41,13 +41,14 @@ public static class RtoSessionLoad
         string sessions = Path.Combine(Path.GetTempPath(), "rto-load-" + Guid.NewGuid().ToString("N"));
         WebApplication? server = null;
         string address = settings.Target ?? "";
+        if (settings.Mode == "restore")
+        {
+            return await RunRestoreAsync(settings, sessions);
+        }
+
         if (settings.Target is null)
         {
-            server = RtoServer.Build(
-            [
-                "--Metrics:Enabled=false", "--Jobs:Enabled=false", "--Meters:Enabled=false", "--Messenger:Enabled=false", "--Health:Enabled=false",
-                "--Rto:Address=127.0.0.1", "--Rto:Port=0", $"--Rto:SessionsDirectory={sessions}", $"--Rto:ModelsDirectory={Path.Combine(sessions, "models")}", "--Rto:MaxIterations=100000000", "--Logging:LogLevel:Default=Warning",
-            ]);
+            server = InProcessServer(sessions);
             await server.StartAsync();
             IPEndPoint endPoint = server.Services.GetRequiredService<RtoEndpoints>().GetEndPoint("rto");
             address = $"127.0.0.1:{endPoint.Port}";
@@ -158,6 +159,67 @@ public static class RtoSessionLoad
         return 0;
     }
 
+    private static WebApplication InProcessServer(string sessions) => RtoServer.Build(
+    [
+        "--Metrics:Enabled=false", "--Jobs:Enabled=false", "--Meters:Enabled=false", "--Messenger:Enabled=false", "--Health:Enabled=false",
+        "--Rto:Address=127.0.0.1", "--Rto:Port=0", $"--Rto:SessionsDirectory={sessions}", $"--Rto:ModelsDirectory={Path.Combine(sessions, "models")}", "--Rto:MaxIterations=100000000", "--Logging:LogLevel:Default=Warning",
+    ]);
+
+    /// <summary>Fills sessions with evaluations, restarts the server on the same folder and times the restore (the replay of every evaluation).</summary>
+    private static async Task<int> RunRestoreAsync(Settings settings, string sessions)
+    {
+        int budget = settings.Budget ?? 100;
+        int evaluations = Math.Max(1, budget - 1);
+        Console.WriteLine($"rto restore: {settings.Sessions} sessions of {evaluations} evaluations each (method '{settings.Method}'), then a restart on the same folder, {Environment.ProcessorCount} cores");
+        try
+        {
+            await using (WebApplication first = InProcessServer(sessions))
+            {
+                await first.StartAsync();
+                using GrpcChannel channel = GrpcChannel.ForAddress(MessengerClient.ParseAddress($"127.0.0.1:{first.Services.GetRequiredService<RtoEndpoints>().GetEndPoint("rto").Port}"));
+                var rto = new RtoService.RtoServiceClient(channel);
+                using var gate = new SemaphoreSlim(64);
+                await Task.WhenAll(Enumerable.Range(0, settings.Sessions).Select(async _ =>
+                {
+                    await gate.WaitAsync();
+                    try
+                    {
+                        string id = await StartAsync(rto, settings.Method, budget);
+                        OptimizeIterationResponse response = await rto.OptimizeIterationAsync(new OptimizeIterationRequest { OptimizationInstanceId = id });
+                        for (int e = 0; e < evaluations; e++)
+                        {
+                            var request = new OptimizeIterationRequest { OptimizationInstanceId = id, ObjectiveFunctionValue = new TagVal { TagId = "objective", NumericValue = Worker.Parabola(response), IsGood = true } };
+                            request.CvValues.Add(new TagVal { TagId = "y", NumericValue = Worker.Parabola(response), IsGood = true });
+                            response = await rto.OptimizeIterationAsync(request);
+                        }
+                    }
+                    finally
+                    {
+                        gate.Release();
+                    }
+                }));
+                await first.StopAsync();
+            }
+
+            var clock = Stopwatch.StartNew();
+            await using WebApplication second = InProcessServer(sessions);
+            await second.StartAsync();
+            TimeSpan restore = clock.Elapsed;
+            int restored = second.Services.GetRequiredService<Rto.Server.Optimization.SessionStore>().Count;
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"restart with {restored:N0} sessions ({(long)restored * evaluations:N0} evaluations replayed): {restore.TotalSeconds:F2} s from Build to listening, {restore.TotalMilliseconds * 1000 / Math.Max(1, (long)restored * evaluations):F1} µs per replayed evaluation"));
+            await second.StopAsync();
+            return restored == settings.Sessions ? 0 : 1;
+        }
+        finally
+        {
+            if (Directory.Exists(sessions))
+            {
+                Directory.Delete(sessions, recursive: true);
+            }
+        }
+    }
+
     private static long FullHeap()
     {
         GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
@@ -231,7 +293,7 @@ public static class RtoSessionLoad
             }
         }
 
-        private static double Parabola(OptimizeIterationResponse response)
+        public static double Parabola(OptimizeIterationResponse response)
         {
             double x1 = response.MvValues[0].NumericValue, x2 = response.MvValues[1].NumericValue, x3 = response.MvValues[2].NumericValue, x4 = response.MvValues[3].NumericValue;
             return 10 - ((x1 - 2) * (x1 - 2)) - ((x2 + 3) * (x2 + 3)) - ((x3 - 4) * (x3 - 4)) - ((x4 - 1) * (x4 - 1));
@@ -252,7 +314,7 @@ public static class RtoSessionLoad
                 string value = i + 1 < args.Length ? args[i + 1] : throw new FormatException($"{args[i]} needs a value");
                 switch (args[i])
                 {
-                    case "--mode": mode = value is "iterate" or "idle" ? value : throw new FormatException($"unknown mode '{value}'"); break;
+                    case "--mode": mode = value is "iterate" or "idle" or "restore" ? value : throw new FormatException($"unknown mode '{value}'"); break;
                     case "--sessions": sessions = Positive(value, args[i]); break;
                     case "--channels": channels = Positive(value, args[i]); break;
                     case "--duration": duration = Positive(value, args[i]); break;
