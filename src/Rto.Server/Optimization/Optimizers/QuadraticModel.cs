@@ -55,7 +55,14 @@ internal sealed class QuadraticModel
     /// <summary>Size of the model's slope and curvature, used to bring it to a common scale.</summary>
     public double Magnitude => Gradient.L2Norm() + Hessian.FrobeniusNorm();
 
-    public static QuadraticModel Fit(IReadOnlyList<double[]> points, IReadOnlyList<double> values, IReadOnlyList<double> weights, int n)
+    public static QuadraticModel Fit(IReadOnlyList<double[]> points, IReadOnlyList<double> values, IReadOnlyList<double> weights, int n) =>
+        Fit(Factor(points, weights, n), values);
+
+    /// <summary>
+    /// The weighted design of <paramref name="points"/>, factorised once: every quantity measured at
+    /// the same points (the objective and each CV) is then fitted for the cost of two products.
+    /// </summary>
+    public static Design Factor(IReadOnlyList<double[]> points, IReadOnlyList<double> weights, int n)
     {
         int terms = 1 + n + n + (n * (n - 1) / 2);
         var columnScale = new double[terms];
@@ -64,11 +71,12 @@ internal sealed class QuadraticModel
             columnScale[c] = c <= n ? FirstOrderScale : 1;
         }
 
+        var rowScale = new double[points.Count];
         Matrix<double> design = Matrix<double>.Build.Dense(points.Count, terms);
-        Vector<double> target = Vector<double>.Build.Dense(points.Count);
         for (int r = 0; r < points.Count; r++)
         {
             double w = Math.Sqrt(weights[r]);
+            rowScale[r] = w;
             double[] d = points[r];
             int c = 0;
             design[r, c] = w * columnScale[c];
@@ -90,19 +98,31 @@ internal sealed class QuadraticModel
                     design[r, c] = w * columnScale[c] * d[i] * d[j];
                 }
             }
-
-            target[r] = w * values[r];
         }
 
         // Many points (the global lattice model): reduce to the square R of a thin QR first, so the SVD does not build an m×m U.
+        Matrix<double>? q = null;
         if (design.RowCount > 4 * terms)
         {
             var qr = design.QR(QRMethod.Thin);
-            target = qr.Q.TransposeThisAndMultiply(target);
+            q = qr.Q;
             design = qr.R;
         }
 
-        var svd = design.Svd(computeVectors: true);
+        return new Design(n, terms, columnScale, rowScale, q, design.Svd(computeVectors: true));
+    }
+
+    public static QuadraticModel Fit(Design design, IReadOnlyList<double> values)
+    {
+        int n = design.N, terms = design.Terms;
+        double[] columnScale = design.ColumnScale;
+        Vector<double> target = Vector<double>.Build.Dense(values.Count, r => design.RowScale[r] * values[r]);
+        if (design.Q is not null)
+        {
+            target = design.Q.TransposeThisAndMultiply(target);
+        }
+
+        Svd<double> svd = design.Svd;
         Vector<double> projected = svd.U.TransposeThisAndMultiply(target);
         Vector<double> coefficients = Vector<double>.Build.Dense(terms);
         double tolerance = svd.S.Count == 0 ? 0 : svd.S[0] * 1e-11;
@@ -139,4 +159,7 @@ internal sealed class QuadraticModel
 
         return new QuadraticModel(coefficients[0], gradient, hessian);
     }
+
+    /// <summary>A factorised weighted design (see <see cref="Factor"/>).</summary>
+    internal sealed record Design(int N, int Terms, double[] ColumnScale, double[] RowScale, Matrix<double>? Q, Svd<double> Svd);
 }

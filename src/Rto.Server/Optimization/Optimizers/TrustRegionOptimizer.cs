@@ -208,7 +208,8 @@ internal sealed partial class TrustRegionOptimizer(OptimizationProblem problem) 
             double s = ScaledDistance(t.Unit, centre.Unit, radii);
             return s <= 1 ? 1 : 1 / (s * s * s);
         }).ToList();
-        QuadraticModel objective = QuadraticModel.Fit(points, [.. near.Select(t => double.IsFinite(t.Score) ? t.Score : worst)], weights, N);
+        QuadraticModel.Design design = QuadraticModel.Factor(points, weights, N);
+        QuadraticModel objective = QuadraticModel.Fit(design, [.. near.Select(t => double.IsFinite(t.Score) ? t.Score : worst)]);
 
         var constraints = new List<ModelConstraint>();
         var cvModels = new List<(int, QuadraticModel)>();
@@ -226,7 +227,10 @@ internal sealed partial class TrustRegionOptimizer(OptimizationProblem problem) 
                 continue;
             }
 
-            QuadraticModel model = QuadraticModel.Fit([.. rows.Select(r => points[r])], [.. rows.Select(r => near[r].Cvs[j])], [.. rows.Select(r => weights[r])], N);
+            // Measured at every point (the usual case): the objective's factorisation serves this CV too.
+            QuadraticModel model = rows.Count == near.Count
+                ? QuadraticModel.Fit(design, [.. rows.Select(r => near[r].Cvs[j])])
+                : QuadraticModel.Fit([.. rows.Select(r => points[r])], [.. rows.Select(r => near[r].Cvs[j])], [.. rows.Select(r => weights[r])], N);
             cvModels.Add((j, model));
             double scale = Math.Max(model.Magnitude, 1e-300);
 
