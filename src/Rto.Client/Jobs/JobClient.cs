@@ -63,7 +63,7 @@ public sealed class JobClient : IAsyncDisposable
     /// <summary>Connects in multi-request mode to <paramref name="host"/>:<paramref name="port"/>.</summary>
     /// <exception cref="JobClientException">The connection could not be made in time.</exception>
     public static Task<JobClient> ConnectAsync(string host, int port = DefaultPort, JobClientOptions? options = null, CancellationToken cancellationToken = default) =>
-        ConnectAsync(ToEndPoint(host, port), options, cancellationToken);
+        ConnectAsync(TcpDialer.ToEndPoint(host, port), options, cancellationToken);
 
     /// <summary>Connects in multi-request mode to <paramref name="endPoint"/>.</summary>
     /// <exception cref="JobClientException">The connection could not be made in time.</exception>
@@ -194,32 +194,6 @@ public sealed class JobClient : IAsyncDisposable
         throw new JobClientException("The reply has no Response with a Status.");
     }
 
-    private static async Task<SocketConnection> OpenAsync(EndPoint endPoint, JobClientOptions options, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(endPoint);
-        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(options.ConnectTimeout);
-        try
-        {
-            await socket.ConnectAsync(endPoint, timeout.Token).ConfigureAwait(false);
-            return SocketConnection.Create(socket);
-        }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-        {
-            socket.Dispose();
-            throw new JobClientException($"Connecting to {endPoint} timed out after {options.ConnectTimeout.TotalSeconds:0.###} s.");
-        }
-        catch (SocketException ex)
-        {
-            socket.Dispose();
-            throw new JobClientException($"Could not connect to {endPoint}: {ex.Message}", ex);
-        }
-    }
-
-    private static EndPoint ToEndPoint(string host, int port)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(host);
-        return IPAddress.TryParse(host, out IPAddress? address) ? new IPEndPoint(address, port) : new DnsEndPoint(host, port);
-    }
+    private static Task<SocketConnection> OpenAsync(EndPoint endPoint, JobClientOptions options, CancellationToken cancellationToken) =>
+        TcpDialer.ConnectAsync(endPoint, options.ConnectTimeout, (_, message, inner) => inner is null ? new JobClientException(message) : new JobClientException(message, inner), cancellationToken);
 }

@@ -55,7 +55,7 @@ public sealed class MeterClient : IAsyncDisposable
     public static Task<MeterClient> ConnectAsync(string host, int port = 44444, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(host);
-        EndPoint endPoint = IPAddress.TryParse(host, out IPAddress? address) ? new IPEndPoint(address, port) : new DnsEndPoint(host, port);
+        EndPoint endPoint = TcpDialer.ToEndPoint(host, port);
         return ConnectAsync(endPoint, DefaultConnectTimeout, cancellationToken);
     }
 
@@ -72,30 +72,12 @@ public sealed class MeterClient : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(endPoint);
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(connectTimeout, TimeSpan.Zero);
-        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(connectTimeout);
-        try
-        {
-            await socket.ConnectAsync(endPoint, timeout.Token).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-        {
-            socket.Dispose();
-            throw new MeterClientException(MeterClientError.Timeout, $"Connecting to {endPoint} timed out after {connectTimeout.TotalSeconds:0.###} s.");
-        }
-        catch (SocketException ex)
-        {
-            socket.Dispose();
-            throw new MeterClientException(MeterClientError.ConnectFailed, $"Could not connect to {endPoint}: {ex.Message}", ex);
-        }
-        catch
-        {
-            socket.Dispose();
-            throw;
-        }
-
-        return new MeterClient(SocketConnection.Create(socket));
+        SocketConnection connection = await TcpDialer.ConnectAsync(
+            endPoint,
+            connectTimeout,
+            (timedOut, message, inner) => new MeterClientException(timedOut ? MeterClientError.Timeout : MeterClientError.ConnectFailed, message, inner),
+            cancellationToken).ConfigureAwait(false);
+        return new MeterClient(connection);
     }
 
     /// <summary>Parses an IPv4 dotted quad into the number <see cref="MeterReading.Ip"/> holds.</summary>

@@ -51,7 +51,7 @@ public sealed class MetricsClient : IAsyncDisposable
     public static Task<MetricsClient> ConnectAsync(string host, int port, MetricsClientOptions? options = null, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(host);
-        EndPoint endPoint = IPAddress.TryParse(host, out IPAddress? address) ? new IPEndPoint(address, port) : new DnsEndPoint(host, port);
+        EndPoint endPoint = TcpDialer.ToEndPoint(host, port);
         return ConnectAsync(endPoint, options, cancellationToken);
     }
 
@@ -61,30 +61,12 @@ public sealed class MetricsClient : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(endPoint);
         options ??= new MetricsClientOptions();
-        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(options.ConnectTimeout);
-        try
-        {
-            await socket.ConnectAsync(endPoint, timeout.Token).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-        {
-            socket.Dispose();
-            throw new MetricsClientException(MetricsClientError.Timeout, $"Connecting to {endPoint} timed out after {options.ConnectTimeout.TotalSeconds:0.###} s.");
-        }
-        catch (SocketException ex)
-        {
-            socket.Dispose();
-            throw new MetricsClientException(MetricsClientError.ConnectionLost, $"Could not connect to {endPoint}: {ex.Message}", ex);
-        }
-        catch
-        {
-            socket.Dispose();
-            throw;
-        }
-
-        return new MetricsClient(SocketConnection.Create(socket), options);
+        SocketConnection connection = await TcpDialer.ConnectAsync(
+            endPoint,
+            options.ConnectTimeout,
+            (timedOut, message, inner) => new MetricsClientException(timedOut ? MetricsClientError.Timeout : MetricsClientError.ConnectionLost, message, inner),
+            cancellationToken).ConfigureAwait(false);
+        return new MetricsClient(connection, options);
     }
 
     /// <summary>Stores <paramref name="value"/> under <paramref name="key"/> at <paramref name="timestamp"/> (Unix seconds; now when omitted).</summary>
