@@ -1,14 +1,14 @@
-namespace Rto.Server.Optimization;
+namespace Rto.Optimization;
 
 /// <summary>
-/// Feasibility-first ranking shared by the optimizers and the session: a feasible point beats any
-/// infeasible one; two feasible points compare by objective; two infeasible ones by total violation.
+/// Feasibility-first ranking shared by the methods and <see cref="Optimizer.Best"/>: a feasible point
+/// beats any infeasible one; two feasible points compare by objective; two infeasible ones by total violation.
 /// </summary>
-public static class Feasibility
+internal static class Feasibility
 {
     /// <summary>
-    /// Total bound violation, scaled per CV by the width of its limits (or 1 when one-sided): 0 when
-    /// every CV is within its bounds, +∞ for a failed evaluation or a missing (NaN) value of a limited CV.
+    /// Total limit violation, scaled per constraint by the width of its limits (or 1 when one-sided): 0 when
+    /// every constraint is within its limits, +∞ for a failed evaluation or a missing (NaN) value of a limited constraint.
     /// </summary>
     public static double Violation(OptimizationProblem problem, in Evaluation evaluation)
     {
@@ -18,15 +18,15 @@ public static class Feasibility
         }
 
         double total = 0;
-        for (int i = 0; i < problem.Cvs.Count; i++)
+        for (int i = 0; i < problem.Constraints.Count; i++)
         {
-            ConstraintVariable cv = problem.Cvs[i];
+            Constraint cv = problem.Constraints[i];
             if (!cv.HasLower && !cv.HasUpper)
             {
                 continue;
             }
 
-            double value = i < evaluation.Cvs.Length ? evaluation.Cvs[i] : double.NaN;
+            double value = i < evaluation.ConstraintValues.Length ? evaluation.ConstraintValues[i] : double.NaN;
             if (double.IsNaN(value))
             {
                 return double.PositiveInfinity;
@@ -46,7 +46,7 @@ public static class Feasibility
         return total;
     }
 
-    /// <summary>True when every limited CV is within its bounds and the evaluation succeeded.</summary>
+    /// <summary>True when every limited constraint is within its limits and the evaluation succeeded.</summary>
     public static bool IsFeasible(OptimizationProblem problem, in Evaluation evaluation) => Violation(problem, evaluation) == 0;
 
     /// <summary>True when an evaluation with (<paramref name="objective"/>, <paramref name="violation"/>) ranks strictly better than the other one.</summary>

@@ -260,7 +260,7 @@ public static class RtoSessionLoad
             OptimizeIterationResponse response = await rto.OptimizeIterationAsync(new OptimizeIterationRequest { OptimizationInstanceId = session });
             while (!stop.IsCancellationRequested)
             {
-                if (response.Flag == 3)
+                if (response.Flag == IterationFlag.Completed)
                 {
                     // Finished: the next plant session, as a real client would (Stop and Start are not counted).
                     await rto.StopAsync(new StopRequest { SessionId = session });
@@ -279,7 +279,7 @@ public static class RtoSessionLoad
                 long start = Stopwatch.GetTimestamp();
                 response = await rto.OptimizeIterationAsync(request);
                 long ticks = Stopwatch.GetTimestamp() - start;
-                if (response.Flag is not (0 or 3))
+                if (response.Flag is not (IterationFlag.Candidate or IterationFlag.Completed))
                 {
                     Failures++;
                 }

@@ -91,7 +91,7 @@ public sealed class RtoClient : IDisposable, IAsyncDisposable
         }
 
         OptimizeIterationResponse response = await CallAsync(() => _rto.OptimizeIterationAsync(request, cancellationToken: cancellationToken).ResponseAsync).ConfigureAwait(false);
-        if (response.Flag is not (0 or 1 or 3))
+        if (response.Flag is not (IterationFlag.Candidate or IterationFlag.Resumed or IterationFlag.Completed))
         {
             throw new RtoClientException(response.Message.Length != 0 ? response.Message : $"OptimizeIteration answered flag {response.Flag.ToString(CultureInfo.InvariantCulture)}");
         }

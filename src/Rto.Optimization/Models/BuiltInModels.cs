@@ -1,10 +1,13 @@
-namespace Rto.Server.Optimization.Models;
+namespace Rto.Optimization.Models;
 
-/// <summary>The test models every server has without a models folder.</summary>
+/// <summary>
+/// Test problems with known optima, as models (the Rto server serves them to CalculateCV under
+/// these ids) and as ready-made problems: try a method on them before pointing it at a plant.
+/// </summary>
 public static class BuiltInModels
 {
-    /// <summary>Every built-in model.</summary>
-    public static IReadOnlyList<ProcessModel> All { get; } = [new Parabola4(), new ConstrainedParabola4(), new Rosenbrock(), new IntegerBool()];
+    /// <summary>Every built-in model: <c>parabola4</c>, <c>parabola4-constrained</c>, <c>rosenbrock</c>, <c>intbool</c>.</summary>
+    public static IReadOnlyList<BuiltInModel> All { get; } = [new Parabola4(), new ConstrainedParabola4(), new Rosenbrock(), new IntegerBool()];
 
     /// <summary>10 − (x1−2)² − (x2+3)² − (x3−4)² − (x4−1)²: maximum 10 at (2, −3, 4, 1); output <c>y</c> equals the objective.</summary>
     private sealed class Parabola4 : BuiltInModel
@@ -26,8 +29,8 @@ public static class BuiltInModels
             return y;
         }
 
-        public override OptimizationProblem CreateProblem(int maxEvaluations, int seed) =>
-            new([.. Inputs.Select(i => Numeric(i, -10, 10))], [Unlimited("y")], maximize: true, maxEvaluations, seed);
+        public override OptimizationProblem CreateProblem(int maxEvaluations) =>
+            new([.. Inputs.Select(i => Numeric(i, -10, 10))], [Unlimited("y")], maximize: true, maxEvaluations);
 
         internal static double Value(ReadOnlySpan<double> x) => 10 - Sq(x[0] - 2) - Sq(x[1] + 3) - Sq(x[2] - 4) - Sq(x[3] - 1);
     }
@@ -58,8 +61,8 @@ public static class BuiltInModels
             return y;
         }
 
-        public override OptimizationProblem CreateProblem(int maxEvaluations, int seed) =>
-            new([.. Inputs.Select(i => Numeric(i, -10, 10))], [Unlimited("y"), new("c1", "c1", double.MinValue, -2), new("c2", "c2", double.MinValue, 3)], maximize: true, maxEvaluations, seed);
+        public override OptimizationProblem CreateProblem(int maxEvaluations) =>
+            new([.. Inputs.Select(i => Numeric(i, -10, 10))], [Unlimited("y"), Constraint.AtMost("c1", -2), Constraint.AtMost("c2", 3)], maximize: true, maxEvaluations);
     }
 
     /// <summary>(1−x)² + 100(y−x²)², minimum 0 at (1, 1); output <c>f</c> equals the objective.</summary>
@@ -82,8 +85,8 @@ public static class BuiltInModels
             return f;
         }
 
-        public override OptimizationProblem CreateProblem(int maxEvaluations, int seed) =>
-            new([Numeric("x", -2, 2), Numeric("y", -2, 2)], [Unlimited("f")], maximize: false, maxEvaluations, seed);
+        public override OptimizationProblem CreateProblem(int maxEvaluations) =>
+            new([Numeric("x", -2, 2), Numeric("y", -2, 2)], [Unlimited("f")], maximize: false, maxEvaluations);
     }
 
     /// <summary>
@@ -111,29 +114,36 @@ public static class BuiltInModels
             return f;
         }
 
-        public override OptimizationProblem CreateProblem(int maxEvaluations, int seed) =>
-            new([new("n1", "n1", VariableType.Integer, -5, 5), new("n2", "n2", VariableType.Integer, -5, 5), new("b1", "b1", VariableType.Bool, 0, 1), new("b2", "b2", VariableType.Bool, 0, 1)],
-                [Unlimited("f")], maximize: false, maxEvaluations, seed);
+        public override OptimizationProblem CreateProblem(int maxEvaluations) =>
+            new([DecisionVariable.Integer("n1", -5, 5), DecisionVariable.Integer("n2", -5, 5), DecisionVariable.Bool("b1"), DecisionVariable.Bool("b2")],
+                [Unlimited("f")], maximize: false, maxEvaluations);
     }
 
     private static double Sq(double v) => v * v;
 
-    private static DecisionVariable Numeric(string id, double lower, double upper) => new(id, id, VariableType.Numeric, lower, upper);
+    private static DecisionVariable Numeric(string id, double lower, double upper) => DecisionVariable.Continuous(id, lower, upper);
 
-    private static ConstraintVariable Unlimited(string id) => new(id, id, double.MinValue, double.MaxValue);
+    private static Constraint Unlimited(string id) => Constraint.Unlimited(id);
 }
 
-/// <summary>The optimum of a built-in model: objective value and MVs in input order.</summary>
-public sealed record KnownOptimum(double Objective, IReadOnlyList<double> Mvs);
+/// <summary>The optimum of a built-in model: the objective value and the candidate (variables in input order).</summary>
+/// <param name="Objective">The optimal objective value.</param>
+/// <param name="Candidate">Where it is reached, one value per input.</param>
+public sealed record KnownOptimum(double Objective, IReadOnlyList<double> Candidate);
 
-/// <summary>A built-in test model that also knows a suggested problem (MVs, CV limits, direction) and its optimum.</summary>
+/// <summary>A built-in test model that also knows a suggested problem (variables, limits, direction) and its optimum.</summary>
 public abstract class BuiltInModel : ProcessModel
 {
+    private protected BuiltInModel()
+    {
+    }
+
     /// <summary>The optimum of <see cref="CreateProblem"/>'s problem.</summary>
     public abstract KnownOptimum Optimum { get; }
 
-    /// <summary>The suggested problem: one MV per input (same ids, in order) and one CV per output (same ids, in order).</summary>
-    public abstract OptimizationProblem CreateProblem(int maxEvaluations, int seed);
+    /// <summary>The suggested problem: one variable per input (same ids, in order) and one constraint per output (same ids, in order).</summary>
+    /// <param name="maxEvaluations">The evaluation budget.</param>
+    public abstract OptimizationProblem CreateProblem(int maxEvaluations);
 
     /// <summary>Evaluates a candidate of <see cref="CreateProblem"/>'s problem as an optimizer evaluation.</summary>
     public Evaluation EvaluateCandidate(double[] candidate)

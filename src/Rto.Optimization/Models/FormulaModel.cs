@@ -1,10 +1,10 @@
-using Rto.Server.Optimization.Models.Formulas;
+using Rto.Optimization.Models.Formulas;
 
-namespace Rto.Server.Optimization.Models;
+namespace Rto.Optimization.Models;
 
 /// <summary>
-/// A model written as formulas in a <c>.model</c> file (format: docs/rto-models.md), parsed and
-/// compiled once; <see cref="Evaluate"/> runs the compiled delegate and allocates nothing.
+/// A model written as formulas in a <c>.model</c> file (format: the package README, docs/rto-models.md),
+/// parsed and compiled once; <see cref="Evaluate"/> runs the compiled delegate and allocates nothing.
 /// </summary>
 public sealed class FormulaModel : ProcessModel
 {
@@ -27,12 +27,16 @@ public sealed class FormulaModel : ProcessModel
         _evaluate = FormulaCompiler.Compile(definition);
     }
 
+    /// <inheritdoc/>
     public override string Id { get; }
 
+    /// <inheritdoc/>
     public override string Description { get; }
 
+    /// <inheritdoc/>
     public override IReadOnlyList<string> Inputs { get; }
 
+    /// <inheritdoc/>
     public override IReadOnlyList<string> Outputs { get; }
 
     /// <summary>The file the model came from, as named in errors.</summary>
@@ -50,6 +54,7 @@ public sealed class FormulaModel : ProcessModel
     public static FormulaModel Load(string path) =>
         Parse(Path.GetFileNameWithoutExtension(path), File.ReadAllText(path), path);
 
+    /// <inheritdoc/>
     public override double Evaluate(ReadOnlySpan<double> inputs, Span<double> outputs)
     {
         int inputCount = Inputs.Count;

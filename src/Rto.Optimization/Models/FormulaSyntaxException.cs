@@ -1,4 +1,4 @@
-namespace Rto.Server.Optimization.Models.Formulas;
+namespace Rto.Optimization.Models;
 
 /// <summary>
 /// A model file that cannot be compiled. <see cref="Exception.Message"/> reads like a compiler
@@ -6,6 +6,7 @@ namespace Rto.Server.Optimization.Models.Formulas;
 /// </summary>
 public sealed class FormulaSyntaxException : Exception
 {
+    /// <summary>An error at <paramref name="file"/>:<paramref name="line"/>:<paramref name="column"/>.</summary>
     public FormulaSyntaxException(string file, int line, int column, string reason)
         : base($"{file}:{line}:{column}: {reason}")
     {

@@ -1,11 +1,12 @@
 using System.Diagnostics.CodeAnalysis;
 
-namespace Rto.Server.Optimization.Models;
+namespace Rto.Optimization.Models;
 
 /// <summary>
-/// A session's MVs and CVs matched to a model's inputs and outputs, so CalculateCV can evaluate in
-/// the session's order. A model input matches an MV by id, else by name; a CV matches a model output
-/// the same way. Every input must be matched; a CV the model does not produce evaluates to NaN.
+/// A problem's variables and constraints matched to a model's inputs and outputs, so the model
+/// evaluates candidates in problem order. A model input matches a variable by id, else by name; a
+/// constraint matches a model output the same way. Every input must be matched; a constraint the
+/// model does not produce evaluates to NaN.
 /// </summary>
 public sealed class ModelBinding
 {
@@ -15,22 +16,40 @@ public sealed class ModelBinding
     private readonly int[] _inputToMv;
     private readonly int[] _cvToOutput;
 
-    private ModelBinding(ProcessModel model, int[] inputToMv, int[] cvToOutput, IReadOnlyList<string> unboundCvs)
+    private ModelBinding(ProcessModel model, int[] inputToMv, int[] cvToOutput, IReadOnlyList<string> unboundConstraints)
     {
         Model = model;
         _inputToMv = inputToMv;
         _cvToOutput = cvToOutput;
-        UnboundCvs = unboundCvs;
+        UnboundConstraints = unboundConstraints;
     }
 
+    /// <summary>The bound model.</summary>
     public ProcessModel Model { get; }
 
-    /// <summary>Ids of the session CVs the model does not produce (they evaluate to NaN).</summary>
-    public IReadOnlyList<string> UnboundCvs { get; }
+    /// <summary>Ids of the constraints the model does not produce (they evaluate to NaN).</summary>
+    public IReadOnlyList<string> UnboundConstraints { get; }
 
-    /// <summary>Matches the session's MVs and CVs (ids and names in session order) to the model.</summary>
-    /// <param name="error">When false: which model inputs no MV provides, naming the session's MVs.</param>
-    public static bool TryCreate(
+    /// <summary>Matches the problem's variables and constraints (by id, else by name) to the model's inputs and outputs.</summary>
+    /// <param name="model">The model.</param>
+    /// <param name="problem">The problem whose candidates the model evaluates.</param>
+    /// <param name="binding">The binding, when true.</param>
+    /// <param name="error">When false: which model inputs no variable provides, naming the problem's variables.</param>
+    public static bool TryCreate(ProcessModel model, OptimizationProblem problem, [NotNullWhen(true)] out ModelBinding? binding, [NotNullWhen(false)] out string? error)
+    {
+        ArgumentNullException.ThrowIfNull(problem);
+        return TryCreate(
+            model,
+            [.. problem.Variables.Select(v => v.Id)],
+            [.. problem.Variables.Select(v => v.Name)],
+            [.. problem.Constraints.Select(c => c.Id)],
+            [.. problem.Constraints.Select(c => c.Name)],
+            out binding,
+            out error);
+    }
+
+    /// <summary>Matches variables and constraints given as ids and names (in problem order) to the model; the error names the inputs no MV provides.</summary>
+    internal static bool TryCreate(
         ProcessModel model,
         IReadOnlyList<string> mvIds,
         IReadOnlyList<string?> mvNames,
@@ -77,10 +96,11 @@ public sealed class ModelBinding
     }
 
     /// <summary>
-    /// Evaluates the model on the session's MV values (session order) and writes one value per
-    /// session CV (NaN for unbound ones). Returns the objective.
+    /// Evaluates the model on a candidate (one value per variable, problem order) and writes one
+    /// value per constraint (NaN for unbound ones). Returns the objective. Allocates nothing for
+    /// models of up to 128 inputs and outputs.
     /// </summary>
-    public double Evaluate(ReadOnlySpan<double> mvValues, Span<double> cvValues)
+    public double Evaluate(ReadOnlySpan<double> candidate, Span<double> constraintValues)
     {
         int inputCount = _inputToMv.Length;
         int outputCount = Model.Outputs.Count;
@@ -88,17 +108,28 @@ public sealed class ModelBinding
         Span<double> outputs = outputCount <= StackLimit ? stackalloc double[outputCount] : new double[outputCount];
         for (int i = 0; i < inputs.Length; i++)
         {
-            inputs[i] = mvValues[_inputToMv[i]];
+            inputs[i] = candidate[_inputToMv[i]];
         }
 
         double objective = Model.Evaluate(inputs, outputs);
         for (int k = 0; k < _cvToOutput.Length; k++)
         {
             int o = _cvToOutput[k];
-            cvValues[k] = o >= 0 ? outputs[o] : double.NaN;
+            constraintValues[k] = o >= 0 ? outputs[o] : double.NaN;
         }
 
         return objective;
+    }
+
+    /// <summary>
+    /// Evaluates a candidate as an optimizer evaluation: succeeded when the objective is finite
+    /// (division by zero or a domain error of a formula gives ∞ or NaN, not an exception).
+    /// </summary>
+    public Evaluation EvaluateCandidate(ReadOnlySpan<double> candidate)
+    {
+        var constraintValues = new double[_cvToOutput.Length];
+        double objective = Evaluate(candidate, constraintValues);
+        return new Evaluation(objective, constraintValues, double.IsFinite(objective));
     }
 
     private static int Match(string input, IReadOnlyList<string> ids, IReadOnlyList<string?> names)

@@ -1,13 +1,14 @@
-namespace Rto.Server.Optimization.Models;
+namespace Rto.Optimization.Models;
 
 /// <summary>
-/// A model CalculateCV can evaluate: named inputs (MVs) in, named outputs (CVs) and an objective out.
-/// Built-in test models and formula models from the models folder both derive from it.
+/// A process model: named inputs (the decision variables, MVs) in, named outputs (constraint values,
+/// CVs) and an objective out. <see cref="BuiltInModels"/> and <see cref="FormulaModel"/> derive from
+/// it; so may your own models. <see cref="ModelBinding"/> matches one to a problem.
 /// A model is compiled once and evaluated many times, concurrently: <see cref="Evaluate"/> must be thread-safe.
 /// </summary>
 public abstract class ProcessModel
 {
-    /// <summary>The id a session or CalculateCV names the model by (<c>model_id</c>).</summary>
+    /// <summary>The model's id (the Rto server's sessions and CalculateCV name models by it).</summary>
     public abstract string Id { get; }
 
     /// <summary>One line saying what the model is.</summary>

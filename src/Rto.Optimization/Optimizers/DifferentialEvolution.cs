@@ -1,13 +1,13 @@
-namespace Rto.Server.Optimization.Optimizers;
+namespace Rto.Optimization.Optimizers;
 
 /// <summary>
 /// Differential evolution, current-to-best/1/bin (F = 0.6, CR = 0.9), with a Latin-hypercube start
 /// and steady-state replacement: each trial vector replaces its target as soon as it ranks no worse
-/// (feasibility first). Works on the relaxation; whole-valued MVs are rounded when proposed and the
+/// (feasibility first). Works on the relaxation; whole-valued variables are rounded when proposed and the
 /// population keeps the rounded points. Robust on rugged or multimodal responses, but needs many
 /// evaluations (a population of max(10, 5n) per generation).
 /// </summary>
-internal sealed class DifferentialEvolution(OptimizationProblem problem) : SequentialOptimizer(problem)
+internal sealed class DifferentialEvolution(OptimizationProblem problem, int seed) : SequentialOptimizer(problem, seed)
 {
     private const double Weight = 0.6;
     private const double Crossover = 0.9;

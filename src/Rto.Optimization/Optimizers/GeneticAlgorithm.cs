@@ -1,12 +1,12 @@
-namespace Rto.Server.Optimization.Optimizers;
+namespace Rto.Optimization.Optimizers;
 
 /// <summary>
 /// Real-coded genetic algorithm (<c>Genetic_Algo</c>): population 20, binary tournament selection,
 /// BLX-0.3 blend crossover (probability 0.9), Gaussian mutation (each gene with probability 1/n, σ
 /// shrinking with the generation), (μ+λ) survival by feasibility-first rank so the best is never lost.
-/// Whole-valued MVs are rounded when proposed.
+/// Whole-valued variables are rounded when proposed.
 /// </summary>
-internal sealed class GeneticAlgorithm(OptimizationProblem problem) : SequentialOptimizer(problem)
+internal sealed class GeneticAlgorithm(OptimizationProblem problem, int seed) : SequentialOptimizer(problem, seed)
 {
     private const int PopulationSize = 20;
 

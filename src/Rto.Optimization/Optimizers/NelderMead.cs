@@ -1,11 +1,11 @@
-namespace Rto.Server.Optimization.Optimizers;
+namespace Rto.Optimization.Optimizers;
 
 /// <summary>
 /// Nelder–Mead simplex with the dimension-adaptive coefficients of Gao and Han (2012), ranking
-/// vertices feasibility first. Points are projected onto the box; whole-valued MVs are rounded when
+/// vertices feasibility first. Points are projected onto the box; whole-valued variables are rounded when
 /// proposed (the simplex itself keeps the rounded points). Restarts once the simplex has collapsed.
 /// </summary>
-internal sealed class NelderMead(OptimizationProblem problem) : SequentialOptimizer(problem)
+internal sealed class NelderMead(OptimizationProblem problem, int seed) : SequentialOptimizer(problem, seed)
 {
     protected override IEnumerable<double[]> Steps()
     {

@@ -1,12 +1,12 @@
-namespace Rto.Server.Optimization.Optimizers;
+namespace Rto.Optimization.Optimizers;
 
 /// <summary>
-/// Compass (pattern) search, the automated form of plant step testing (<c>TestStepOpt</c>): step one MV
+/// Compass (pattern) search, the automated form of plant step testing (<c>TestStepOpt</c>): step one variable
 /// up or down at a time, move to the first step that improves (feasibility first) and try that
-/// direction first next time; halve the step when no direction improves. Whole-valued MVs step by at
+/// direction first next time; halve the step when no direction improves. Whole-valued variables step by at
 /// least one. Restarts from a random point once the step is negligible.
 /// </summary>
-internal sealed class PatternSearch(OptimizationProblem problem) : SequentialOptimizer(problem)
+internal sealed class PatternSearch(OptimizationProblem problem, int seed) : SequentialOptimizer(problem, seed)
 {
     private const double InitialStep = 0.25;
     private const double MinStep = 1e-9;

@@ -1,7 +1,7 @@
 using MathNet.Numerics.LinearAlgebra;
 using MathNet.Numerics.LinearAlgebra.Factorization;
 
-namespace Rto.Server.Optimization.Optimizers;
+namespace Rto.Optimization.Optimizers;
 
 /// <summary>
 /// m(d) = c + gᵀd + ½ dᵀHd in the trust region's scaled coordinates, fitted by weighted least squares.
@@ -60,7 +60,7 @@ internal sealed class QuadraticModel
 
     /// <summary>
     /// The weighted design of <paramref name="points"/>, factorised once: every quantity measured at
-    /// the same points (the objective and each CV) is then fitted for the cost of two products.
+    /// the same points (the objective and each constraint) is then fitted for the cost of two products.
     /// </summary>
     public static Design Factor(IReadOnlyList<double[]> points, IReadOnlyList<double> weights, int n)
     {

@@ -1,9 +1,9 @@
-namespace Rto.Server.Optimization.Optimizers;
+namespace Rto.Optimization.Optimizers;
 
 /// <summary>
-/// The optimizers' view of the MVs: every free MV becomes one coordinate of the unit box [0, 1]ⁿ,
+/// The optimizers' view of the variables: every free variable becomes one coordinate of the unit box [0, 1]ⁿ,
 /// and every point of that box maps to a valid candidate (within bounds, whole numbers for Integer,
-/// 0/1 for Bool). MVs that cannot move (Lower == Upper, or one admissible whole number) are not
+/// 0/1 for Bool). Variables that cannot move (Lower == Upper, or one admissible whole number) are not
 /// coordinates at all, so no method wastes evaluations on them.
 /// </summary>
 internal sealed class SearchSpace
@@ -15,14 +15,14 @@ internal sealed class SearchSpace
 
     public SearchSpace(OptimizationProblem problem)
     {
-        int count = problem.Mvs.Count;
+        int count = problem.Variables.Count;
         _types = new VariableType[count];
         _low = new double[count];
         _high = new double[count];
         var free = new List<int>();
         for (int i = 0; i < count; i++)
         {
-            DecisionVariable mv = problem.Mvs[i];
+            DecisionVariable mv = problem.Variables[i];
             _types[i] = mv.Type;
             (double low, double high) = mv.Type switch
             {
@@ -48,11 +48,11 @@ internal sealed class SearchSpace
         _free = [.. free];
     }
 
-    /// <summary>Number of coordinates (MVs that can move).</summary>
+    /// <summary>Number of coordinates (variables that can move).</summary>
     public int Dimension => _free.Length;
 
     /// <summary>True when coordinate <paramref name="dimension"/> only takes whole values.</summary>
-    public bool IsDiscrete(int dimension) => _types[_free[dimension]] != VariableType.Numeric;
+    public bool IsDiscrete(int dimension) => _types[_free[dimension]] != VariableType.Continuous;
 
     /// <summary>True when any coordinate only takes whole values.</summary>
     public bool HasDiscrete => Enumerable.Range(0, Dimension).Any(IsDiscrete);
@@ -60,7 +60,7 @@ internal sealed class SearchSpace
     /// <summary>Distance between two neighbouring whole values in unit coordinates; 0 for a numeric coordinate.</summary>
     public double LatticeStep(int dimension) => IsDiscrete(dimension) ? 1 / (_high[_free[dimension]] - _low[_free[dimension]]) : 0;
 
-    /// <summary>The candidate at a unit-box point: clamped into the box and rounded for whole-valued MVs.</summary>
+    /// <summary>The candidate at a unit-box point: clamped into the box and rounded for whole-valued variables.</summary>
     public double[] ToCandidate(ReadOnlySpan<double> unit)
     {
         var candidate = new double[_types.Length];
@@ -74,7 +74,7 @@ internal sealed class SearchSpace
             int i = _free[d];
             double u = double.IsNaN(unit[d]) ? 0.5 : Math.Clamp(unit[d], 0, 1);
             double value = _low[i] + (u * (_high[i] - _low[i]));
-            if (_types[i] != VariableType.Numeric)
+            if (_types[i] != VariableType.Continuous)
             {
                 value = Math.Round(value, MidpointRounding.AwayFromZero);
             }

@@ -1,4 +1,4 @@
-namespace Rto.Server.Optimization.Optimizers;
+namespace Rto.Optimization.Optimizers;
 
 /// <summary>
 /// Turns a method written as a plain loop into an ask/tell state machine: <see cref="Steps"/> is a C#
@@ -6,18 +6,18 @@ namespace Rto.Server.Optimization.Optimizers;
 /// the yield. No threads and no hidden state beyond the iterator and one seeded <see cref="Random"/>,
 /// so replaying the same evaluations through a fresh instance yields the same candidates.
 /// </summary>
-internal abstract class SequentialOptimizer : IOptimizer
+internal abstract class SequentialOptimizer
 {
     private IEnumerator<double[]>? _steps;
     private double[]? _pending;
     private readonly List<Trial> _history = [];
     private readonly HashSet<CandidateKey> _evaluated = [];
 
-    protected SequentialOptimizer(OptimizationProblem problem)
+    protected SequentialOptimizer(OptimizationProblem problem, int seed)
     {
         Problem = problem;
         Space = new SearchSpace(problem);
-        Random = new Random(problem.Seed);
+        Random = new Random(seed);
     }
 
     protected OptimizationProblem Problem { get; }
@@ -41,6 +41,7 @@ internal abstract class SequentialOptimizer : IOptimizer
     /// <summary>The evaluation of the point most recently yielded by <see cref="Steps"/>.</summary>
     protected Trial Last => _history[^1];
 
+    /// <summary>The candidate to evaluate next; the same one again until it is told.</summary>
     public double[] Ask()
     {
         if (_pending is null)
@@ -68,6 +69,7 @@ internal abstract class SequentialOptimizer : IOptimizer
         return (double[])_pending.Clone();
     }
 
+    /// <summary>Records the evaluation of <paramref name="candidate"/> (normally the one <see cref="Ask"/> returned).</summary>
     public void Tell(double[] candidate, Evaluation evaluation)
     {
         _history.Add(Trial.From(Problem, Space, candidate, evaluation));

@@ -1,13 +1,13 @@
-namespace Rto.Server.Optimization.Optimizers;
+namespace Rto.Optimization.Optimizers;
 
 /// <summary>
 /// Simulated annealing: a Gaussian move of every coordinate (σ shrinking from 0.2 to 0.005 of the
-/// range over the budget; whole-valued MVs move by at least one step), Metropolis acceptance on the
+/// range over the budget; whole-valued variables move by at least one step), Metropolis acceptance on the
 /// objective between feasible points and on the violation otherwise, geometric cooling from the
 /// objective spread seen in the first moves down to 10⁻⁴ of it at the end of the budget. After the
 /// budget it reheats and runs another cycle from the best point.
 /// </summary>
-internal sealed class SimulatedAnnealing(OptimizationProblem problem) : SequentialOptimizer(problem)
+internal sealed class SimulatedAnnealing(OptimizationProblem problem, int seed) : SequentialOptimizer(problem, seed)
 {
     protected override IEnumerable<double[]> Steps()
     {

@@ -1,8 +1,8 @@
-namespace Rto.Server.Optimization.Optimizers;
+namespace Rto.Optimization.Optimizers;
 
 /// <summary>
 /// One evaluated candidate as the optimizers see it: its unit-box point, its objective in the
-/// minimizing sense (+∞ when the evaluation failed), its total CV violation and its CV values.
+/// minimizing sense (+∞ when the evaluation failed), its total constraint violation and its constraint values.
 /// </summary>
 internal sealed record Trial(double[] Unit, double[] Candidate, double Score, double Violation, double[] Cvs)
 {
@@ -16,6 +16,6 @@ internal sealed record Trial(double[] Unit, double[] Candidate, double Score, do
         double violation = Feasibility.Violation(problem, evaluation);
         double score = !evaluation.Succeeded || !double.IsFinite(evaluation.Objective) ? double.PositiveInfinity
             : problem.Maximize ? -evaluation.Objective : evaluation.Objective;
-        return new Trial(space.ToUnit(candidate), (double[])candidate.Clone(), score, violation, evaluation.Cvs ?? []);
+        return new Trial(space.ToUnit(candidate), (double[])candidate.Clone(), score, violation, evaluation.ConstraintValues ?? []);
     }
 }

@@ -1,8 +1,8 @@
 using MathNet.Numerics.LinearAlgebra;
 
-namespace Rto.Server.Optimization.Optimizers;
+namespace Rto.Optimization.Optimizers;
 
-/// <summary>The trust region's handling of Integer and Bool MVs: ranking lattice points by the models.</summary>
+/// <summary>The trust region's handling of Integer and Bool variables: ranking lattice points by the models.</summary>
 internal sealed partial class TrustRegionOptimizer
 {
     /// <summary>The best unevaluated point (by model prediction) whose whole-valued coordinates lie inside the trust region; numeric ones from <paramref name="relaxed"/>.</summary>

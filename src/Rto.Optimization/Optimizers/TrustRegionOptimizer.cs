@@ -1,20 +1,20 @@
 using MathNet.Numerics.LinearAlgebra;
 
-namespace Rto.Server.Optimization.Optimizers;
+namespace Rto.Optimization.Optimizers;
 
 /// <summary>
 /// The default method: a model-based trust-region search in the BOBYQA/COBYLA family. It starts with
 /// the 2n+1 axis design around a seeded start, then each step fits quadratic models of the objective
-/// and of every limited CV to the nearest evaluations, minimises the objective model subject to the CV
+/// and of every limited constraint to the nearest evaluations, minimises the objective model subject to the constraint
 /// models inside the trust region (box ∞-norm, clipped to the bounds) and evaluates that point.
 /// Feasibility-first acceptance; the radius grows after a good long step and shrinks after a failure
 /// (or a geometry point is added when the model rests on too few nearby points).
-/// Integer and Bool MVs: the relaxation is optimised and rounded; their trust radius never drops below
+/// Integer and Bool variables: the relaxation is optimised and rounded; their trust radius never drops below
 /// one whole step, and when rounding lands on an evaluated point the best unevaluated lattice neighbour
 /// (by model prediction) is tried, widening the neighbourhood until it is exhausted.
 /// Converged runs restart from a random point, so Ask keeps proposing past the budget.
 /// </summary>
-internal sealed partial class TrustRegionOptimizer(OptimizationProblem problem) : SequentialOptimizer(problem)
+internal sealed partial class TrustRegionOptimizer(OptimizationProblem problem, int seed) : SequentialOptimizer(problem, seed)
 {
     private const double InitialRadius = 0.15;
     private const double MaxRadius = 0.5;
@@ -213,9 +213,9 @@ internal sealed partial class TrustRegionOptimizer(OptimizationProblem problem) 
 
         var constraints = new List<ModelConstraint>();
         var cvModels = new List<(int, QuadraticModel)>();
-        for (int j = 0; j < Problem.Cvs.Count; j++)
+        for (int j = 0; j < Problem.Constraints.Count; j++)
         {
-            ConstraintVariable cv = Problem.Cvs[j];
+            Constraint cv = Problem.Constraints[j];
             if (!cv.HasLower && !cv.HasUpper)
             {
                 continue;
@@ -227,7 +227,7 @@ internal sealed partial class TrustRegionOptimizer(OptimizationProblem problem) 
                 continue;
             }
 
-            // Measured at every point (the usual case): the objective's factorisation serves this CV too.
+            // Measured at every point (the usual case): the objective's factorisation serves this constraint too.
             QuadraticModel model = rows.Count == near.Count
                 ? QuadraticModel.Fit(design, [.. rows.Select(r => near[r].Cvs[j])])
                 : QuadraticModel.Fit([.. rows.Select(r => points[r])], [.. rows.Select(r => near[r].Cvs[j])], [.. rows.Select(r => weights[r])], N);
@@ -262,7 +262,7 @@ internal sealed partial class TrustRegionOptimizer(OptimizationProblem problem) 
         double violation = 0;
         foreach ((int j, QuadraticModel model) in models.Cvs)
         {
-            ConstraintVariable cv = Problem.Cvs[j];
+            Constraint cv = Problem.Constraints[j];
             double value = model.Value(d);
             double scale = cv.HasLower && cv.HasUpper && cv.Upper > cv.Lower ? cv.Upper - cv.Lower : 1;
             violation += cv.HasLower && value < cv.Lower ? (cv.Lower - value) / scale

@@ -1,16 +1,16 @@
 using MathNet.Numerics.LinearAlgebra;
 using MathNet.Numerics.LinearAlgebra.Factorization;
 
-namespace Rto.Server.Optimization.Optimizers;
+namespace Rto.Optimization.Optimizers;
 
-/// <summary>A modelled CV limit as g(d) ≤ 0 with g(d) = Sign·(model(d) − Limit) / Scale + Margin.</summary>
+/// <summary>A modelled constraint limit as g(d) ≤ 0 with g(d) = Sign·(model(d) − Limit) / Scale + Margin.</summary>
 internal readonly record struct ModelConstraint(QuadraticModel Model, double Sign, double Limit, double Scale, double Margin)
 {
     public double Value(Vector<double> d) => (Sign * (Model.Value(d) - Limit) / Scale) + Margin;
 }
 
 /// <summary>
-/// Minimises a quadratic model inside a box subject to modelled CV limits: an augmented Lagrangian
+/// Minimises a quadratic model inside a box subject to modelled constraint limits: an augmented Lagrangian
 /// (PHR) outer loop around a projected Newton inner loop (eigenvalue-shifted where the model is not
 /// convex), from several starts. The models are tiny (n ≤ a few dozen), so this costs well under a
 /// millisecond in the usual cases while an evaluation costs a plant test.
@@ -62,7 +62,7 @@ internal static class TrustRegionSubproblem
                 multipliers[j] = updated;
             }
 
-            // Rounding keeps the violation near 1e-10 at best; tighter tests only spin (the CV margin covers the rest).
+            // Rounding keeps the violation near 1e-10 at best; tighter tests only spin (the constraint margin covers the rest).
             if (violation <= 1e-9 && change <= 1e-4 * (1 + multipliers.Max()))
             {
                 break;

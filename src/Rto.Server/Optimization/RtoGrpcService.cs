@@ -18,43 +18,30 @@ internal sealed class RtoGrpcService(SessionStore sessions, IOptions<RtoOptions>
         });
 
     public override Task<StartResponse> StartOptimizeSession(StartRequest request, ServerCallContext context) =>
-        Task.FromResult(sessions.TryStart(request, out OptimizationSession? session, out string error)
+        Task.FromResult(sessions.TryStart(SessionMapping.ToSessionRequest(request), out OptimizationSession? session, out string error)
             ? new StartResponse { OptimizationInstanceId = session!.Id.ToString("D"), IsGood = true, Message = "Session started" }
             : new StartResponse { IsGood = false, Message = "Invalid start request: " + error });
 
     public override Task<OptimizeIterationResponse> OptimizeIteration(OptimizeIterationRequest request, ServerCallContext context)
     {
         string id = request.OptimizationInstanceId;
-        IterationReply? reply = sessions.TryGet(id, out OptimizationSession? session) ? session!.Iterate(request) : null;
-        if (reply is not { } r)
-        {
-            return Task.FromResult(new OptimizeIterationResponse { SessionId = id, Flag = IterationReply.UnknownSession, Message = UnknownSession(id) });
-        }
-
-        var response = new OptimizeIterationResponse { SessionId = id, Flag = r.Flag, Message = r.Message };
-        ulong now = (ulong)time.GetUtcNow().ToUnixTimeMilliseconds();
-        IReadOnlyList<DecisionVariable> mvs = session!.Problem.Mvs;
-        for (int i = 0; i < mvs.Count; i++)
-        {
-            response.MvValues.Add(new TagVal { TagId = mvs[i].Id, NumericValue = r.Mvs[i], IsGood = true, TimeStamp = now });
-        }
-
-        return Task.FromResult(response);
+        IterationResult? result = sessions.TryGet(id, out OptimizationSession? session) ? session!.Iterate(SessionMapping.ToReport(request)) : null;
+        return Task.FromResult(result is { } r
+            ? SessionMapping.ToResponse(id, r, session!.Problem.Variables, time.GetUtcNow())
+            : SessionMapping.UnknownSessionResponse(id));
     }
 
     public override Task<PauseResponse> Pause(PauseRequest request, ServerCallContext context)
     {
-        (bool IsPaused, string Message)? paused = sessions.TryGet(request.SessionId, out OptimizationSession? session) ? session!.Pause() : null;
+        PauseResult? paused = sessions.TryGet(request.SessionId, out OptimizationSession? session) ? session!.Pause() : null;
         return Task.FromResult(paused is { } p
             ? new PauseResponse { IsPaused = p.IsPaused, Message = p.Message }
-            : new PauseResponse { IsPaused = false, Message = UnknownSession(request.SessionId) });
+            : new PauseResponse { IsPaused = false, Message = SessionMapping.UnknownSession(request.SessionId) });
     }
 
     public override Task<StopResponse> Stop(StopRequest request, ServerCallContext context) =>
         Task.FromResult(new StopResponse
         {
-            Message = sessions.TryStop(request.SessionId) ? $"Session {request.SessionId} stopped and deleted" : UnknownSession(request.SessionId),
+            Message = sessions.TryStop(request.SessionId) ? $"Session {request.SessionId} stopped and deleted" : SessionMapping.UnknownSession(request.SessionId),
         });
-
-    internal static string UnknownSession(string id) => $"Unknown session '{id}'";
 }

@@ -1,3 +1,4 @@
+using Rto.Optimization.Models;
 using Rto.Server.Optimization.Models;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection.Extensions;

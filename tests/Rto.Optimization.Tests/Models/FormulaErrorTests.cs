@@ -1,7 +1,6 @@
-using Rto.Server.Optimization.Models;
-using Rto.Server.Optimization.Models.Formulas;
+using Rto.Optimization.Models;
 
-namespace Rto.Server.Tests.Optimization.Models;
+namespace Rto.Optimization.Tests.Models;
 
 [TestClass]
 public sealed class FormulaErrorTests

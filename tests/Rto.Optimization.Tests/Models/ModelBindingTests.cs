@@ -1,6 +1,6 @@
-using Rto.Server.Optimization.Models;
+using Rto.Optimization.Models;
 
-namespace Rto.Server.Tests.Optimization.Models;
+namespace Rto.Optimization.Tests.Models;
 
 [TestClass]
 public sealed class ModelBindingTests
@@ -20,7 +20,7 @@ public sealed class ModelBindingTests
 
         Assert.AreEqual(3.0 - 5.0, objective);
         CollectionAssert.AreEqual(new[] { 50.0, 103.0 }, cvs);
-        Assert.IsEmpty(binding.UnboundCvs);
+        Assert.IsEmpty(binding.UnboundConstraints);
     }
 
     [TestMethod]
@@ -46,7 +46,7 @@ public sealed class ModelBindingTests
 
         Assert.AreEqual(101.0, cvs[0]);
         Assert.IsTrue(double.IsNaN(cvs[1]));
-        CollectionAssert.AreEqual(new[] { "FLOW" }, binding.UnboundCvs.ToArray());
+        CollectionAssert.AreEqual(new[] { "FLOW" }, binding.UnboundConstraints.ToArray());
     }
 
     [TestMethod]

@@ -1,7 +1,4 @@
-using Rto.Server.Optimization;
-using Rto.Server.Optimization.Optimizers;
-
-namespace Rto.Server.Tests.Optimization.Optimizers;
+namespace Rto.Optimization.Tests.Optimizers;
 
 /// <summary>Every method: valid candidates, determinism and replay, budget overrun, and method names.</summary>
 [TestClass]
@@ -9,20 +6,19 @@ public sealed class OptimizerContractTests
 {
     public static IEnumerable<object[]> Methods => OptimizationMethods.Known.Select(m => new object[] { m });
 
-    /// <summary>Numeric, Integer (fractional bounds), Bool, and three MVs that cannot move; a CV limit that cuts the box.</summary>
-    private static OptimizationProblem MixedProblem(int seed, int budget = 60) => new(
+    /// <summary>Continuous, Integer (fractional bounds), Bool, and three variables that cannot move; a constraint that cuts the box.</summary>
+    private static OptimizationProblem MixedProblem(int budget = 60) => new(
         [
-            new("a", "a", VariableType.Numeric, -1, 2),
-            new("n", "n", VariableType.Integer, -3.5, 4.2),
-            new("b", "b", VariableType.Bool, 0, 1),
-            new("fixed", "fixed", VariableType.Numeric, 5, 5),
-            new("fixedInt", "fixedInt", VariableType.Integer, 2, 2),
-            new("fixedBool", "fixedBool", VariableType.Bool, 1, 1),
+            DecisionVariable.Continuous("a", -1, 2),
+            DecisionVariable.Integer("n", -3.5, 4.2),
+            DecisionVariable.Bool("b"),
+            DecisionVariable.Continuous("fixed", 5, 5),
+            DecisionVariable.Integer("fixedInt", 2, 2),
+            DecisionVariable.Create("fixedBool", VariableType.Bool, 1, 1),
         ],
-        [new("c", "c", double.MinValue, 2)],
+        [Constraint.AtMost("c", 2)],
         maximize: true,
-        budget,
-        seed);
+        budget);
 
     private static Evaluation EvaluateMixed(double[] x) =>
         new(-((x[0] - 1.3) * (x[0] - 1.3)) - (0.5 * (x[1] - 2) * (x[1] - 2)) + x[2], [x[0] + (0.5 * x[1])], Succeeded: true);
@@ -33,14 +29,14 @@ public sealed class OptimizerContractTests
     {
         for (int seed = 1; seed <= 3; seed++)
         {
-            OptimizationProblem problem = MixedProblem(seed, budget: 25);
-            OptimizerRun run = OptimizerRun.Drive(method, problem, EvaluateMixed, 40);
+            OptimizationProblem problem = MixedProblem(budget: 25);
+            OptimizerRun run = OptimizerRun.Drive(method, problem, seed, EvaluateMixed, 40);
             foreach (double[] x in run.Candidates)
             {
-                Assert.HasCount(problem.Mvs.Count, x);
+                Assert.HasCount(problem.Variables.Count, x);
                 for (int i = 0; i < x.Length; i++)
                 {
-                    DecisionVariable mv = problem.Mvs[i];
+                    DecisionVariable mv = problem.Variables[i];
                     Assert.IsTrue(x[i] >= mv.Lower && x[i] <= mv.Upper, $"{method} seed {seed}: {mv.Id} = {x[i]} outside [{mv.Lower}, {mv.Upper}]");
                     if (mv.Type == VariableType.Integer)
                     {
@@ -64,9 +60,9 @@ public sealed class OptimizerContractTests
     [DynamicData(nameof(Methods))]
     public void SameSeedSameCandidatesAndOtherSeedsDiffer(string method)
     {
-        List<double[]> first = OptimizerRun.Drive(method, MixedProblem(7), EvaluateMixed, 40).Candidates;
-        List<double[]> again = OptimizerRun.Drive(method, MixedProblem(7), EvaluateMixed, 40).Candidates;
-        List<double[]> other = OptimizerRun.Drive(method, MixedProblem(8), EvaluateMixed, 40).Candidates;
+        List<double[]> first = OptimizerRun.Drive(method, MixedProblem(), 7, EvaluateMixed, 40).Candidates;
+        List<double[]> again = OptimizerRun.Drive(method, MixedProblem(), 7, EvaluateMixed, 40).Candidates;
+        List<double[]> other = OptimizerRun.Drive(method, MixedProblem(), 8, EvaluateMixed, 40).Candidates;
         for (int i = 0; i < first.Count; i++)
         {
             CollectionAssert.AreEqual(first[i], again[i], $"{method}: candidate {i}");
@@ -79,8 +75,8 @@ public sealed class OptimizerContractTests
     [DynamicData(nameof(Methods))]
     public void ReplayingRecordedEvaluationsThroughAFreshOptimizerContinuesIdentically(string method)
     {
-        OptimizationProblem problem = MixedProblem(3);
-        IOptimizer original = OptimizerRun.Create(method, problem);
+        OptimizationProblem problem = MixedProblem();
+        Optimizer original = OptimizerRun.Create(method, problem, 3);
         var recorded = new List<(double[] Candidate, Evaluation Evaluation)>();
         for (int i = 0; i < 25; i++)
         {
@@ -92,7 +88,7 @@ public sealed class OptimizerContractTests
             recorded.Add((candidate, evaluation));
         }
 
-        IOptimizer restored = OptimizerRun.Create(method, problem);
+        Optimizer restored = OptimizerRun.Create(method, problem, 3);
         foreach ((double[] candidate, Evaluation evaluation) in recorded)
         {
             CollectionAssert.AreEqual(candidate, restored.Ask(), method);
@@ -111,7 +107,7 @@ public sealed class OptimizerContractTests
     [TestMethod]
     public void AskWithoutTellRepeatsTheOutstandingCandidate()
     {
-        IOptimizer optimizer = OptimizerRun.Create("", MixedProblem(1));
+        Optimizer optimizer = OptimizerRun.Create("", MixedProblem(), 1);
         double[] candidate = optimizer.Ask();
         CollectionAssert.AreEqual(candidate, optimizer.Ask());
     }
@@ -120,10 +116,10 @@ public sealed class OptimizerContractTests
     public void AskKeepsAnsweringOnceEveryCandidateWasEvaluated()
     {
         // Four possible candidates, 30 asks: every method must still propose (repeats), never hang or throw.
-        var problem = new OptimizationProblem([new("b1", "b1", VariableType.Bool, 0, 1), new("b2", "b2", VariableType.Bool, 0, 1)], [], maximize: true, 4, 1);
+        var problem = new OptimizationProblem([DecisionVariable.Bool("b1"), DecisionVariable.Bool("b2")], [], maximize: true, 4);
         foreach (string method in OptimizationMethods.Known)
         {
-            OptimizerRun run = OptimizerRun.Drive(method, problem, x => new Evaluation(x[0] + (2 * x[1]), [], Succeeded: true), 30);
+            OptimizerRun run = OptimizerRun.Drive(method, problem, 1, x => new Evaluation(x[0] + (2 * x[1]), [], Succeeded: true), 30);
             Assert.IsTrue(run.Candidates.All(x => x.All(v => v is 0 or 1)), method);
             Assert.AreEqual(3, run.Best().Evaluation.Objective, method);
         }
@@ -132,10 +128,10 @@ public sealed class OptimizerContractTests
     [TestMethod]
     public void OnlyFixedMvsStillGetValidCandidates()
     {
-        var problem = new OptimizationProblem([new("x", "x", VariableType.Numeric, 3, 3), new("b", "b", VariableType.Bool, 0, 0)], [], maximize: false, 5, 1);
+        var problem = new OptimizationProblem([DecisionVariable.Continuous("x", 3, 3), DecisionVariable.Create("b", VariableType.Bool, 0, 0)], [], maximize: false, 5);
         foreach (string method in OptimizationMethods.Known)
         {
-            OptimizerRun run = OptimizerRun.Drive(method, problem, x => new Evaluation(x[0], [], Succeeded: true), 8);
+            OptimizerRun run = OptimizerRun.Drive(method, problem, 1, x => new Evaluation(x[0], [], Succeeded: true), 8);
             Assert.IsTrue(run.Candidates.All(x => x[0] == 3 && x[1] == 0), method);
         }
     }
@@ -143,16 +139,16 @@ public sealed class OptimizerContractTests
     [TestMethod]
     public void OriginalNamesAreAcceptedCaseInsensitivelyAndUnknownNamesRejected()
     {
-        OptimizationProblem problem = MixedProblem(1);
+        OptimizationProblem problem = MixedProblem();
         CollectionAssert.AreEqual(new[] { "GaussOpt", "SimulatedAnnealingOpt", "EvolutionaryOpt", "TestStepOpt", "Genetic_Algo" }, OptimizationMethods.Known.Take(5).ToArray());
         foreach (string name in OptimizationMethods.Known.Concat(["", "gaussopt", "GENETIC_ALGO", "testStepOpt", "trustregion", "nelder" + "mead"]))
         {
-            Assert.IsTrue(OptimizationMethods.TryCreate(name, problem, out IOptimizer? optimizer), name);
+            Assert.IsTrue(Optimizer.TryCreate(name, problem, 1, out Optimizer? optimizer), name);
             Assert.IsNotNull(optimizer);
         }
 
-        Assert.IsFalse(OptimizationMethods.TryCreate("NoSuchOpt", problem, out IOptimizer? unknown));
+        Assert.IsFalse(Optimizer.TryCreate("NoSuchOpt", problem, 1, out Optimizer? unknown));
         Assert.IsNull(unknown);
-        Assert.IsFalse(OptimizationMethods.TryCreate("Gauss Opt", problem, out _));
+        Assert.IsFalse(Optimizer.TryCreate("Gauss Opt", problem, 1, out _));
     }
 }

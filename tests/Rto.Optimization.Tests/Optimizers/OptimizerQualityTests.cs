@@ -1,7 +1,6 @@
-using Rto.Server.Optimization;
-using Rto.Server.Optimization.Models;
+using Rto.Optimization.Models;
 
-namespace Rto.Server.Tests.Optimization.Optimizers;
+namespace Rto.Optimization.Tests.Optimizers;
 
 /// <summary>The default method (empty name) on the built-in test models, with their known optima.</summary>
 [TestClass]
@@ -15,8 +14,8 @@ public sealed class OptimizerQualityTests
         BuiltInModel model = Model("parabola4");
         for (int seed = 1; seed <= 10; seed++)
         {
-            OptimizationProblem problem = model.CreateProblem(200, seed);
-            OptimizerRun run = OptimizerRun.Drive("", problem, model.EvaluateCandidate, 200);
+            OptimizationProblem problem = model.CreateProblem(200);
+            OptimizerRun run = OptimizerRun.Drive("", problem, seed, model.EvaluateCandidate, 200);
             (double[] best, Evaluation evaluation) = run.Best();
             Assert.IsGreaterThanOrEqualTo(10 - 1e-3, evaluation.Objective, $"seed {seed}: best {evaluation.Objective} at ({string.Join(", ", best)})");
         }
@@ -29,8 +28,8 @@ public sealed class OptimizerQualityTests
         Assert.AreEqual(8.5, model.Optimum.Objective);
         for (int seed = 1; seed <= 4; seed++)
         {
-            OptimizationProblem problem = model.CreateProblem(60, seed);
-            OptimizerRun run = OptimizerRun.Drive("", problem, model.EvaluateCandidate, 60);
+            OptimizationProblem problem = model.CreateProblem(60);
+            OptimizerRun run = OptimizerRun.Drive("", problem, seed, model.EvaluateCandidate, 60);
             (double[] best, Evaluation evaluation) = run.Best();
             Assert.IsTrue(Feasibility.IsFeasible(problem, evaluation), $"seed {seed}: best ({string.Join(", ", best)}) is infeasible");
             Assert.IsLessThanOrEqualTo(8.5, evaluation.Objective + 1e-12, "a feasible point cannot beat the constrained optimum");
@@ -44,7 +43,7 @@ public sealed class OptimizerQualityTests
         BuiltInModel model = Model("rosenbrock");
         for (int seed = 1; seed <= 5; seed++)
         {
-            OptimizerRun run = OptimizerRun.Drive("", model.CreateProblem(150, seed), model.EvaluateCandidate, 150);
+            OptimizerRun run = OptimizerRun.Drive("", model.CreateProblem(150), seed, model.EvaluateCandidate, 150);
             Assert.IsLessThanOrEqualTo(0.01, run.Best().Evaluation.Objective, $"seed {seed}");
         }
     }
@@ -71,13 +70,13 @@ public sealed class OptimizerQualityTests
 
         values.Sort((a, b) => a.F.CompareTo(b.F));
         Assert.AreEqual(model.Optimum.Objective, values[0].F, 1e-12);
-        CollectionAssert.AreEqual(model.Optimum.Mvs.ToArray(), values[0].X);
+        CollectionAssert.AreEqual(model.Optimum.Candidate.ToArray(), values[0].X);
         Assert.IsGreaterThan(values[0].F + 0.1, values[1].F, "the optimum is unique");
 
         for (int seed = 1; seed <= 10; seed++)
         {
-            OptimizerRun run = OptimizerRun.Drive("", model.CreateProblem(150, seed), model.EvaluateCandidate, 150);
-            CollectionAssert.AreEqual(model.Optimum.Mvs.ToArray(), run.Best().Candidate, $"seed {seed}");
+            OptimizerRun run = OptimizerRun.Drive("", model.CreateProblem(150), seed, model.EvaluateCandidate, 150);
+            CollectionAssert.AreEqual(model.Optimum.Candidate.ToArray(), run.Best().Candidate, $"seed {seed}");
         }
     }
 
@@ -88,7 +87,7 @@ public sealed class OptimizerQualityTests
         for (int seed = 1; seed <= 3; seed++)
         {
             // The plant trips for x1 > 1 and reports a tempting objective: the reachable maximum is 9 at x1 = 1 (failures slow the search, hence the looser 0.5).
-            OptimizerRun run = OptimizerRun.Drive("", model.CreateProblem(120, seed), x =>
+            OptimizerRun run = OptimizerRun.Drive("", model.CreateProblem(120), seed, x =>
                 x[0] > 1 ? new Evaluation(1000, [1000], Succeeded: false) : model.EvaluateCandidate(x), 120);
             Assert.IsTrue(run.Evaluations.Any(e => !e.Succeeded), "the search probes the tripping region");
             (double[] best, Evaluation evaluation) = run.Best();

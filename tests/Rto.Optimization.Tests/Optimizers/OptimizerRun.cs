@@ -1,17 +1,17 @@
-using Rto.Server.Optimization;
-using Rto.Server.Optimization.Optimizers;
-
-namespace Rto.Server.Tests.Optimization.Optimizers;
+namespace Rto.Optimization.Tests.Optimizers;
 
 /// <summary>One optimizer driven for a number of evaluations, with everything it proposed and was told.</summary>
 internal sealed class OptimizerRun
 {
-    private OptimizerRun(OptimizationProblem problem, List<double[]> candidates, List<Evaluation> evaluations)
+    private OptimizerRun(Optimizer optimizer, OptimizationProblem problem, List<double[]> candidates, List<Evaluation> evaluations)
     {
+        Optimizer = optimizer;
         Problem = problem;
         Candidates = candidates;
         Evaluations = evaluations;
     }
+
+    public Optimizer Optimizer { get; }
 
     public OptimizationProblem Problem { get; }
 
@@ -19,16 +19,16 @@ internal sealed class OptimizerRun
 
     public List<Evaluation> Evaluations { get; }
 
-    public static IOptimizer Create(string method, OptimizationProblem problem)
+    public static Optimizer Create(string method, OptimizationProblem problem, int seed)
     {
-        Assert.IsTrue(OptimizationMethods.TryCreate(method, problem, out IOptimizer? optimizer), method);
+        Assert.IsTrue(Optimizer.TryCreate(method, problem, seed, out Optimizer? optimizer), method);
         Assert.IsNotNull(optimizer);
         return optimizer;
     }
 
-    public static OptimizerRun Drive(string method, OptimizationProblem problem, Func<double[], Evaluation> evaluate, int evaluations)
+    public static OptimizerRun Drive(string method, OptimizationProblem problem, int seed, Func<double[], Evaluation> evaluate, int evaluations)
     {
-        IOptimizer optimizer = Create(method, problem);
+        Optimizer optimizer = Create(method, problem, seed);
         var candidates = new List<double[]>();
         var results = new List<Evaluation>();
         for (int i = 0; i < evaluations; i++)
@@ -40,7 +40,7 @@ internal sealed class OptimizerRun
             results.Add(result);
         }
 
-        return new OptimizerRun(problem, candidates, results);
+        return new OptimizerRun(optimizer, problem, candidates, results);
     }
 
     /// <summary>The session's answer: the best evaluation by feasibility-first ranking.</summary>

@@ -1,6 +1,6 @@
 using System.Linq.Expressions;
 
-namespace Rto.Server.Optimization.Models.Formulas;
+namespace Rto.Optimization.Models.Formulas;
 
 /// <summary>
 /// Compiles a <see cref="ModelDefinition"/> once into one delegate that writes every CV into the

@@ -1,7 +1,7 @@
 using System.Collections.Frozen;
 using System.Reflection;
 
-namespace Rto.Server.Optimization.Models.Formulas;
+namespace Rto.Optimization.Models.Formulas;
 
 /// <summary>
 /// A function a formula may call. <see cref="Variadic"/> functions (min, max) take two or more

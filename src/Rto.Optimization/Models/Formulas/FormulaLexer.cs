@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Rto.Server.Optimization.Models.Formulas;
+namespace Rto.Optimization.Models.Formulas;
 
 /// <summary>
 /// Splits one physical line of a model file into tokens; <c>#</c> starts a comment. Plain identifiers

@@ -1,4 +1,4 @@
-namespace Rto.Server.Optimization.Models.Formulas;
+namespace Rto.Optimization.Models.Formulas;
 
 /// <summary>A node of a parsed formula; the position is kept for errors found after parsing.</summary>
 internal abstract record FormulaNode(int Line, int Column);

@@ -1,4 +1,4 @@
-namespace Rto.Server.Optimization.Models.Formulas;
+namespace Rto.Optimization.Models.Formulas;
 
 /// <summary>
 /// Recursive-descent parser of one formula. Precedence, loosest first: <c>+ -</c>, <c>* /</c>,

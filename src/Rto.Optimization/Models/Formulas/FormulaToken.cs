@@ -1,4 +1,4 @@
-namespace Rto.Server.Optimization.Models.Formulas;
+namespace Rto.Optimization.Models.Formulas;
 
 internal enum TokenKind
 {

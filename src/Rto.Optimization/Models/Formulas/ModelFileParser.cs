@@ -1,4 +1,4 @@
-namespace Rto.Server.Optimization.Models.Formulas;
+namespace Rto.Optimization.Models.Formulas;
 
 /// <summary>A parsed and resolved model file: variables are input or output indexes, ready to compile.</summary>
 internal sealed record ModelDefinition(
