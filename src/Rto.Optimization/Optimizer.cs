@@ -117,7 +117,8 @@ public sealed class Optimizer
         double violation = Feasibility.Violation(Problem, kept);
         if (_best is null || Feasibility.IsBetter(Problem.Maximize, kept.Objective, violation, _best.Objective, _best.Violation))
         {
-            _best = new EvaluatedCandidate(told, kept, violation, _evaluations);
+            // Its own copy of the values: the method keeps `kept`, and Best is handed to callers.
+            _best = new EvaluatedCandidate(told, kept with { ConstraintValues = (double[])kept.ConstraintValues.Clone() }, violation, _evaluations);
         }
     }
 }

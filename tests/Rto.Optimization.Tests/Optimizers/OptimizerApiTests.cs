@@ -79,8 +79,8 @@ public sealed class OptimizerApiTests
     [TestMethod]
     public void TheCallersArraysCanBeReusedAfterTell()
     {
-        Optimizer reusing = Optimizer.Create(OptimizationMethods.NelderMead, s_problem, 3);
-        Optimizer control = Optimizer.Create(OptimizationMethods.NelderMead, s_problem, 3);
+        Optimizer reusing = Optimizer.Create(OptimizationMethods.TrustRegion, s_problem, 3);
+        Optimizer control = Optimizer.Create(OptimizationMethods.TrustRegion, s_problem, 3);
         for (int i = 0; i < 20; i++)
         {
             double[] x = reusing.Ask();
@@ -94,6 +94,16 @@ public sealed class OptimizerApiTests
         CollectionAssert.AreEqual(control.Ask(), reusing.Ask());
         Assert.IsFalse(reusing.Best!.Candidate.Any(double.IsNaN));
         Assert.AreNotEqual(-1000, reusing.Best.Evaluation.ConstraintValues[0]);
+
+        // Nor can what Best hands out change what the method remembers.
+        Array.Fill(reusing.Best.Evaluation.ConstraintValues, -1000);
+        for (int i = 0; i < 10; i++)
+        {
+            double[] x = reusing.Ask();
+            CollectionAssert.AreEqual(control.Ask(), x, $"candidate {i} after Best was changed");
+            reusing.Tell(x, Evaluate(x));
+            control.Tell(x, Evaluate(x));
+        }
     }
 
     [TestMethod]
