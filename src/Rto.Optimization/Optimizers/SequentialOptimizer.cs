@@ -69,11 +69,14 @@ internal abstract class SequentialOptimizer
         return (double[])_pending.Clone();
     }
 
-    /// <summary>Records the evaluation of <paramref name="candidate"/> (normally the one <see cref="Ask"/> returned).</summary>
+    /// <summary>
+    /// Records the evaluation of <paramref name="candidate"/> (normally the one <see cref="Ask"/> returned).
+    /// Keeps both arrays: <see cref="Optimizer"/> hands over copies nobody else writes to.
+    /// </summary>
     public void Tell(double[] candidate, Evaluation evaluation)
     {
         _history.Add(Trial.From(Problem, Space, candidate, evaluation));
-        _evaluated.Add(new CandidateKey((double[])candidate.Clone()));
+        _evaluated.Add(new CandidateKey(candidate));
         _pending = null;
     }
 

@@ -100,11 +100,18 @@ internal sealed class OptimizationSession
     private bool IsCompleted => _optimizer.IsBudgetSpent;
 
     /// <summary>
-    /// One OptimizeIteration: records <paramref name="report"/> (the evaluation of the outstanding
-    /// candidate, or <see langword="null"/> to get the first or the same candidate) and answers the
-    /// next candidate or the final answer; <see langword="null"/> when the session was stopped meanwhile.
+    /// The position of the CV with this tag id in the session's order; false for a tag the session
+    /// does not know (callers often report more tags than a session uses: they are ignored).
     /// </summary>
-    public IterationResult? Iterate(ReportedEvaluation? report)
+    public bool TryGetCvIndex(string tagId, out int index) => _cvIndex.TryGetValue(tagId, out index);
+
+    /// <summary>
+    /// One OptimizeIteration: records <paramref name="report"/> (the evaluation of the outstanding
+    /// candidate, CVs in session order; <see langword="null"/> to get the first or the same candidate)
+    /// and answers the next candidate or the final answer; <see langword="null"/> when the session was
+    /// stopped meanwhile.
+    /// </summary>
+    public IterationResult? Iterate(Evaluation? report)
     {
         lock (_lock)
         {
@@ -127,9 +134,8 @@ internal sealed class OptimizationSession
 
             // An evaluation with no candidate outstanding (values on the very first call) has
             // nothing to refer to and is ignored.
-            if (report is not null && _outstanding is { } candidate)
+            if (report is { } evaluation && _outstanding is { } candidate)
             {
-                var evaluation = new Evaluation(report.Objective, MatchCvs(report), report.Succeeded);
                 Apply(candidate, evaluation);
                 WriteEvaluation(candidate, evaluation);
                 if (IsCompleted)
@@ -212,23 +218,6 @@ internal sealed class OptimizationSession
         EvaluatedCandidate? best = _optimizer.Best;
         IReadOnlyList<double> mvs = best?.Candidate ?? _outstanding ?? _optimizer.Ask();
         return new IterationResult(IterationState.Completed, mvs, best is { IsFeasible: true } ? CompletedMessage : NoFeasibleMessage);
-    }
-
-    private double[] MatchCvs(ReportedEvaluation report)
-    {
-        var cvs = new double[Problem.Constraints.Count];
-        Array.Fill(cvs, double.NaN);
-
-        // CV values are matched by tagId; tags the session does not know are ignored.
-        foreach ((string tagId, double value) in report.CvValues)
-        {
-            if (_cvIndex.TryGetValue(tagId, out int index))
-            {
-                cvs[index] = value;
-            }
-        }
-
-        return cvs;
     }
 
     private void Apply(double[] candidate, Evaluation evaluation)

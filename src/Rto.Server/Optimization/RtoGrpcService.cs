@@ -25,7 +25,7 @@ internal sealed class RtoGrpcService(SessionStore sessions, IOptions<RtoOptions>
     public override Task<OptimizeIterationResponse> OptimizeIteration(OptimizeIterationRequest request, ServerCallContext context)
     {
         string id = request.OptimizationInstanceId;
-        IterationResult? result = sessions.TryGet(id, out OptimizationSession? session) ? session!.Iterate(SessionMapping.ToReport(request)) : null;
+        IterationResult? result = sessions.TryGet(id, out OptimizationSession? session) ? session!.Iterate(SessionMapping.ToEvaluation(request, session!)) : null;
         return Task.FromResult(result is { } r
             ? SessionMapping.ToResponse(id, r, session!.Problem.Variables, time.GetUtcNow())
             : SessionMapping.UnknownSessionResponse(id));

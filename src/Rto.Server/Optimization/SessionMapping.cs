@@ -18,11 +18,30 @@ internal static class SessionMapping
         request.MaxIterations,
         request.ModelId);
 
-    /// <summary>The evaluation an OptimizeIteration reports; <see langword="null"/> without an objective (CV values alone are not an evaluation).</summary>
-    public static ReportedEvaluation? ToReport(OptimizeIterationRequest request) =>
-        request.ObjectiveFunctionValue is { } objective
-            ? new ReportedEvaluation(objective.NumericValue, objective.IsGood, [.. request.CvValues.Select(v => (v.TagId, v.NumericValue))])
-            : null;
+    /// <summary>
+    /// The evaluation an OptimizeIteration reports, CVs in the session's order: matched by tagId,
+    /// tags the session does not know ignored, CVs not reported NaN (missing). <see langword="null"/>
+    /// without an objective (CV values alone are not an evaluation).
+    /// </summary>
+    public static Evaluation? ToEvaluation(OptimizeIterationRequest request, OptimizationSession session)
+    {
+        if (request.ObjectiveFunctionValue is not { } objective)
+        {
+            return null;
+        }
+
+        var cvs = new double[session.Problem.Constraints.Count];
+        Array.Fill(cvs, double.NaN);
+        foreach (TagVal value in request.CvValues)
+        {
+            if (session.TryGetCvIndex(value.TagId, out int index))
+            {
+                cvs[index] = value.NumericValue;
+            }
+        }
+
+        return new Evaluation(objective.NumericValue, cvs, objective.IsGood);
+    }
 
     public static OptimizeIterationResponse ToResponse(string sessionId, IterationResult result, IReadOnlyList<DecisionVariable> mvs, DateTimeOffset now)
     {

@@ -9,9 +9,6 @@ internal sealed record SessionRequest(IReadOnlyList<TagDefinition> Mvs, IReadOnl
 /// <summary>An MV or CV as declared: id, name, data type text (Numeric, Integer, Bool in any case) and bounds.</summary>
 internal sealed record TagDefinition(string Id, string Name, string DataType, double LowerBound, double UpperBound);
 
-/// <summary>The evaluation a caller reports with OptimizeIteration: objective, success and CV values by tag id.</summary>
-internal sealed record ReportedEvaluation(double Objective, bool Succeeded, IReadOnlyList<(string TagId, double Value)> CvValues);
-
 /// <summary>What an OptimizeIteration answers: a candidate to evaluate, the same after a pause, or the final answer.</summary>
 internal enum IterationState
 {
