@@ -108,28 +108,6 @@ public sealed class ModelCatalogTests
         Assert.IsTrue(logger.Logged(LogLevel.Error, "previous version kept: True"), string.Join("\n", logger.Entries));
     }
 
-    private static double Objective(ModelCatalog catalog, string id, double x)
-    {
-        Assert.IsTrue(catalog.TryGet(id, out ProcessModel? model), $"model '{id}' is missing");
-        return model.Evaluate([x], new double[model.Outputs.Count]);
-    }
-
-    /// <summary>Completes after the first processed file event once <paramref name="condition"/> holds.</summary>
-    private static Task Reloaded(ModelCatalog catalog, Func<bool> condition)
-    {
-        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        catalog.FileProcessed += (_, _) =>
-        {
-            if (condition())
-            {
-                done.TrySetResult();
-            }
-        };
-        return done.Task;
-    }
-
-    private void Write(string id, string text) => File.WriteAllText(Path.Combine(_directory, id + ".model"), text);
-
     [TestMethod]
     public void TheSampleModelCompilesAndItsOptimumViolatesTheSuggestedLimit()
     {
@@ -154,4 +132,26 @@ public sealed class ModelCatalogTests
             Directory.Delete(directory, recursive: true);
         }
     }
+
+    private static double Objective(ModelCatalog catalog, string id, double x)
+    {
+        Assert.IsTrue(catalog.TryGet(id, out ProcessModel? model), $"model '{id}' is missing");
+        return model.Evaluate([x], new double[model.Outputs.Count]);
+    }
+
+    /// <summary>Completes after the first processed file event once <paramref name="condition"/> holds.</summary>
+    private static Task Reloaded(ModelCatalog catalog, Func<bool> condition)
+    {
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        catalog.FileProcessed += (_, _) =>
+        {
+            if (condition())
+            {
+                done.TrySetResult();
+            }
+        };
+        return done.Task;
+    }
+
+    private void Write(string id, string text) => File.WriteAllText(Path.Combine(_directory, id + ".model"), text);
 }
