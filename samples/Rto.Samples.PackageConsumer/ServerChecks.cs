@@ -23,13 +23,13 @@ internal static class ServerChecks
         ("jobs", JobsAsync),
         ("messenger", MessengerAsync),
         ("meters", MetersAsync),
-        ("rto", RtoAsync),
+        ("optimization", OptimizationAsync),
     ];
 
-    private static async Task<string> RtoAsync(ServerAddress server, CancellationToken cancellationToken)
+    private static async Task<string> OptimizationAsync(ServerAddress server, CancellationToken cancellationToken)
     {
         // A small optimization evaluated by the server's built-in parabola4 model (maximum 10).
-        await using var client = new RtoClient($"{server.Host}:{server.RtoPort}");
+        await using var client = new RtoClient($"{server.Host}:{server.OptimizationPort}");
         var definition = new RtoSessionDefinition(
             [.. Enumerable.Range(1, 4).Select(i => new ManipulatedVariable($"x{i}", -10, 10))], [new ControlledVariable("y")], MaxIterations: 20)
         { Maximize = true, ModelId = "parabola4" };

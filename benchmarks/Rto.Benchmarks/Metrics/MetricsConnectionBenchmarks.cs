@@ -47,7 +47,7 @@ public class MetricsConnectionBenchmarks
             .AddMetrics()
             .AddSingleton(_temp.Store)
             .AddSingleton(Options.Create(new MetricsOptions()))
-            .AddSingleton<Rto.Server.Hosting.ServerInstruments>()
+            .AddSingleton<Rto.Server.Endpoints.ServerInstruments>()
             .BuildServiceProvider();
         ConnectionHandler handler = ActivatorUtilities.CreateInstance<MetricsConnectionHandler>(_services);
         var context = new DefaultConnectionContext("bench", new DuplexPipe(_input.Reader, _output.Writer), new DuplexPipe(_output.Reader, _input.Writer));

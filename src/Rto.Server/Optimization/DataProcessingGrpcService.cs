@@ -17,7 +17,7 @@ internal sealed class DataProcessingGrpcService(SessionStore sessions, ModelCata
     {
         if (!sessions.TryGet(request.SessionId, out OptimizationSession? session))
         {
-            throw new RpcException(new Status(StatusCode.NotFound, RtoGrpcService.UnknownSession(request.SessionId)));
+            throw new RpcException(new Status(StatusCode.NotFound, OptimizationGrpcService.UnknownSession(request.SessionId)));
         }
 
         string modelId = request.ModelId.Length != 0 ? request.ModelId : session!.Definition.ModelId;

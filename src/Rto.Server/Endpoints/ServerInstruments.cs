@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 
-namespace Rto.Server.Hosting;
+namespace Rto.Server.Endpoints;
 
 /// <summary>
 /// The server's <see cref="System.Diagnostics.Metrics"/> instruments (meter <c>Rto.Server</c>), every
