@@ -59,7 +59,8 @@ internal static class ServerCapabilities
     /// <summary>Maps every enabled capability (in the order they were added) and logs the banner once the server has started.</summary>
     public static void MapServerEndpoints(this WebApplication app)
     {
-        foreach ((ServerCapability capability, EndpointOptions options) in Enabled(app.Services))
+        // Every setting is checked before the first store opens.
+        foreach ((ServerCapability capability, EndpointOptions options) in Enabled(app.Services).ToList())
         {
             capability.Map?.Invoke(app, options);
         }
