@@ -25,8 +25,8 @@ internal static class ServerChecks
         ("jobs", JobsAsync),
         ("messenger", MessengerAsync),
         ("meters", MetersAsync),
-        ("rto", RtoAsync),
-        ("optimization", (_, _) => Task.FromResult(Optimize())),
+        ("optimization", OptimizationAsync),
+        ("optimization-library", (_, _) => Task.FromResult(Optimize())),
     ];
 
     /// <summary>
@@ -62,10 +62,10 @@ internal static class ServerChecks
             : throw new InvalidOperationException(string.Create(CultureInfo.InvariantCulture, $"the best point is ({string.Join(", ", best.Candidate)}), {(best.IsFeasible ? "feasible" : "infeasible")}, not (1.5, 4, 1)"));
     }
 
-    private static async Task<string> RtoAsync(ServerAddress server, CancellationToken cancellationToken)
+    private static async Task<string> OptimizationAsync(ServerAddress server, CancellationToken cancellationToken)
     {
         // A small optimization evaluated by the server's built-in parabola4 model (maximum 10).
-        await using var client = new RtoClient($"{server.Host}:{server.RtoPort}");
+        await using var client = new RtoClient($"{server.Host}:{server.OptimizationPort}");
         var definition = new RtoSessionDefinition(
             [.. Enumerable.Range(1, 4).Select(i => new ManipulatedVariable($"x{i}", -10, 10))], [new ControlledVariable("y")], MaxIterations: 20)
         { Maximize = true, ModelId = "parabola4" };

@@ -1,12 +1,10 @@
 using System.Buffers;
-using System.Diagnostics;
 using System.IO.Pipelines;
 using System.Text.Json;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Options;
 using Rto.Protocols.Jobs;
-
-using Rto.Server.Hosting;
+using Rto.Server.Endpoints;
 
 namespace Rto.Server.Jobs;
 
@@ -14,114 +12,82 @@ namespace Rto.Server.Jobs;
 /// Serves the jobs protocol on one connection. Every JSON object that has arrived is answered in
 /// order; after a batch whose last request did not say <c>"KeepAlive": true</c> the connection is
 /// closed, as the original one-request clients expect. Invalid JSON or an oversized request gets a
-/// <c>noheader</c> error and closes the connection; so does silence longer than the idle timeout.
+/// <c>noheader</c> error and closes the connection. The loop closes a connection silent for longer
+/// than <see cref="JobsOptions.IdleTimeout"/>.
 /// </summary>
-internal sealed partial class JobsConnectionHandler(JobRunner runner, JobsActivity activity, IOptions<JobsOptions> options, ServerInstruments instruments, ILogger<JobsConnectionHandler> logger)
-    : ConnectionHandler
+internal sealed class JobsConnectionHandler(JobRunner runner, JobsActivity activity, IOptions<JobsOptions> options, ServerInstruments instruments, ILogger<JobsConnectionHandler> logger)
+    : TcpConnectionHandler(instruments, EndpointNames.Jobs, logger)
 {
     private readonly JobsOptions _options = options.Value;
-    private readonly ServerInstruments.EndpointInstruments _instruments = instruments.For("jobs");
 
-    public override async Task OnConnectedAsync(ConnectionContext connection)
+    protected override TcpLimits Limits => new(_options.IdleTimeout);
+
+    protected override TcpSession CreateSession(ConnectionContext connection)
     {
         activity.ConnectionOpened();
-        try
-        {
-            await ServeAsync(connection);
-        }
-        catch (ConnectionResetException)
-        {
-            // The client went away; nothing is left to answer.
-        }
-        finally
-        {
-            activity.ConnectionClosed();
-            await connection.Transport.Input.CompleteAsync();
-            await connection.Transport.Output.CompleteAsync();
-        }
+        return new Session(this);
     }
 
-    private async Task ServeAsync(ConnectionContext connection)
+    private void SessionClosed() => activity.ConnectionClosed();
+
+    /// <summary>One connection: its frame reader, the frame being answered, and whether to keep the connection after this batch.</summary>
+    private sealed class Session(JobsConnectionHandler handler) : TcpSession(handler.Instruments)
     {
-        PipeReader input = connection.Transport.Input;
-        PipeWriter output = connection.Transport.Output;
-        CancellationToken closing = connection.CloseRequested();
-        var framer = new JsonFrameReader(_options.MaxFrameSize);
-        while (true)
+        private JsonFrameReader _framer = new(handler._options.MaxFrameSize);
+        private ReadOnlySequence<byte> _frame;
+        private bool _answered, _keepAlive, _close;
+
+        public override TcpStep Process(ref ReadOnlySequence<byte> buffer, PipeWriter output)
         {
-            ReadResult result;
-            using (var idle = CancellationTokenSource.CreateLinkedTokenSource(closing))
+            if (_close)
             {
-                idle.CancelAfter(_options.IdleTimeout);
-                try
-                {
-                    result = await input.ReadAsync(idle.Token);
-                }
-                catch (OperationCanceledException) when (idle.IsCancellationRequested)
-                {
-                    if (!closing.IsCancellationRequested)
-                    {
-                        _instruments.Errors("idle_timeout");
-                        LogIdle(connection.ConnectionId, _options.IdleTimeout.TotalSeconds);
-                    }
-
-                    return;
-                }
+                return TcpStep.Close;
             }
 
-            ReadOnlySequence<byte> buffer = result.Buffer;
-            bool answered = false, keepAlive = false, close = false;
-            while (!close)
+            JsonFrameStatus status = _framer.TryReadFrame(ref buffer, out _frame);
+            if (status == JsonFrameStatus.NeedMoreData)
             {
-                JsonFrameStatus status = framer.TryReadFrame(ref buffer, out ReadOnlySequence<byte> frame);
-                if (status == JsonFrameStatus.NeedMoreData)
-                {
-                    break;
-                }
-
-                long started = _instruments.MeasuresDuration ? Stopwatch.GetTimestamp() : 0;
-                _instruments.Requests(1);
-                if (status == JsonFrameStatus.Frame)
-                {
-                    try
-                    {
-                        keepAlive = await AnswerAsync(frame, output, closing);
-                        answered = true;
-                    }
-                    catch (Exception ex) when (ex is JsonException or ArgumentException or InvalidOperationException)
-                    {
-                        // Well-formed structure but unusable content (e.g. invalid UTF-8 in a string):
-                        // a reply being written is never advanced into the pipe, so only this one goes out.
-                        _instruments.Errors("invalid_json");
-                        JobReplyWriter.WriteNoHeader(output, $"The request is not valid JSON: {ex.Message}");
-                        close = true;
-                    }
-                }
-                else
-                {
-                    _instruments.Errors(status == JsonFrameStatus.TooLarge ? "too_large" : "invalid_json");
-                    JobReplyWriter.WriteNoHeader(output, status == JsonFrameStatus.TooLarge
-                        ? $"The request is larger than the maximum of {_options.MaxFrameSize} bytes."
-                        : $"The request is not valid JSON: {framer.InvalidReason}");
-                    close = true;
-                }
-
-                _instruments.BytesSent(output.CanGetUnflushedBytes ? output.UnflushedBytes : 0);
-                bool gone = (await output.FlushAsync()).IsCompleted;
-                _instruments.Duration(started);
-                if (gone)
-                {
-                    return;
-                }
+                // The original one-request clients expect the close after a batch whose last request
+                // did not say "KeepAlive": true.
+                bool close = _answered && !_keepAlive;
+                _answered = _keepAlive = false;
+                return close ? TcpStep.Close : TcpStep.NeedMoreData;
             }
 
-            _instruments.BytesReceived(result.Buffer.Length - buffer.Length);
-            input.AdvanceTo(buffer.Start, result.Buffer.End);
-            if (close || (answered && !keepAlive) || result.IsCompleted)
+            Instruments.Requests(1);
+            if (status == JsonFrameStatus.Frame)
             {
-                return;
+                return TcpStep.Await;
             }
+
+            Instruments.Errors(status == JsonFrameStatus.TooLarge ? "too_large" : "invalid_json");
+            JobReplyWriter.WriteNoHeader(output, status == JsonFrameStatus.TooLarge
+                ? $"The request is larger than the maximum of {handler._options.MaxFrameSize} bytes."
+                : $"The request is not valid JSON: {_framer.InvalidReason}");
+            _close = true;
+            return TcpStep.Reply;
         }
+
+        public override async ValueTask<TcpStep> ContinueAsync(PipeWriter output, CancellationToken closing)
+        {
+            try
+            {
+                _keepAlive = await handler.AnswerAsync(_frame, output, closing);
+                _answered = true;
+            }
+            catch (Exception ex) when (ex is JsonException or ArgumentException or InvalidOperationException)
+            {
+                // Well-formed structure but unusable content (e.g. invalid UTF-8 in a string):
+                // a reply being written is never advanced into the pipe, so only this one goes out.
+                Instruments.Errors("invalid_json");
+                JobReplyWriter.WriteNoHeader(output, $"The request is not valid JSON: {ex.Message}");
+                _close = true;
+            }
+
+            return TcpStep.Reply;
+        }
+
+        public override void Closed() => handler.SessionClosed();
     }
 
     /// <summary>Answers one request; returns whether it asked to keep the connection open.</summary>
@@ -131,7 +97,7 @@ internal sealed partial class JobsConnectionHandler(JobRunner runner, JobsActivi
         JsonElement request = document.RootElement;
         if (request.ValueKind != JsonValueKind.Object)
         {
-            _instruments.Errors("not_an_object");
+            Instruments.Errors("not_an_object");
             JobReplyWriter.WriteNoHeader(output, $"The request must be a JSON object, not {request.ValueKind.ToString().ToLowerInvariant()}.");
             return false;
         }
@@ -139,7 +105,7 @@ internal sealed partial class JobsConnectionHandler(JobRunner runner, JobsActivi
         bool keepAlive = request.TryGetProperty("KeepAlive", out JsonElement k) && k.ValueKind == JsonValueKind.True;
         if (!request.TryGetProperty("Header", out JsonElement header) || header.ValueKind != JsonValueKind.String)
         {
-            _instruments.Errors("no_header");
+            Instruments.Errors("no_header");
             JobReplyWriter.WriteNoHeader(output, "The request has no \"Header\" string member.");
             return keepAlive;
         }
@@ -154,7 +120,7 @@ internal sealed partial class JobsConnectionHandler(JobRunner runner, JobsActivi
         }
         else
         {
-            _instruments.Errors("unknown_header");
+            Instruments.Errors("unknown_header");
             JobReplyWriter.WriteReply(output, request, JobStatus.Error, "Unknown header.");
         }
 
@@ -179,7 +145,7 @@ internal sealed partial class JobsConnectionHandler(JobRunner runner, JobsActivi
         };
         if (answer is null)
         {
-            _instruments.Errors("unknown_info_request");
+            Instruments.Errors("unknown_info_request");
             JobReplyWriter.WriteReply(output, request, JobStatus.Error,
                 $"Unknown Info request; the Info requests are \"{InfoRequests.Status}\", \"{InfoRequests.DaskProcess}\", \"{InfoRequests.AllProcess}\" and \"{InfoRequests.AllStatistic}\".");
             return;
@@ -205,7 +171,7 @@ internal sealed partial class JobsConnectionHandler(JobRunner runner, JobsActivi
 
         if (job is null)
         {
-            _instruments.Errors("invalid_job_request");
+            Instruments.Errors("invalid_job_request");
             JobReplyWriter.WriteReply(output, request, JobStatus.Error, "A Dask request needs \"Request\": {\"Directory\": …, \"Base\": …, \"File\": …} with string members.");
             return;
         }
@@ -213,7 +179,7 @@ internal sealed partial class JobsConnectionHandler(JobRunner runner, JobsActivi
         JobOutcome outcome = await runner.RunAsync(job, closing);
         if (outcome.Error is not null)
         {
-            _instruments.Errors("job_failed");
+            Instruments.Errors("job_failed");
             JobReplyWriter.WriteReply(output, request, JobStatus.Error, outcome.Error);
         }
         else
@@ -221,7 +187,4 @@ internal sealed partial class JobsConnectionHandler(JobRunner runner, JobsActivi
             JobReplyWriter.WriteJobResult(output, request, new JobResult { Directory = job.Directory, File = outcome.ResultFile });
         }
     }
-
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Jobs connection {ConnectionId} closed after {IdleSeconds} s without a complete request")]
-    private partial void LogIdle(string connectionId, double idleSeconds);
 }

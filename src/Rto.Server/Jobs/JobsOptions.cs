@@ -1,19 +1,12 @@
+using Rto.Server.Endpoints;
+
 namespace Rto.Server.Jobs;
 
 /// <summary>Options of the jobs endpoint and runner (configuration section <c>Jobs</c>).</summary>
-public sealed class JobsOptions
+public sealed class JobsOptions() : EndpointOptions(27700)
 {
     /// <summary>The configuration section these options bind to.</summary>
     public const string SectionName = "Jobs";
-
-    /// <summary>Whether the jobs endpoint is served at all.</summary>
-    public bool Enabled { get; set; } = true;
-
-    /// <summary>The address to listen on; <c>0.0.0.0</c> or <c>::</c> for every interface.</summary>
-    public string Address { get; set; } = "127.0.0.1";
-
-    /// <summary>The TCP port; 0 picks a free one (the chosen port is logged).</summary>
-    public int Port { get; set; } = 27700;
 
     /// <summary>The largest request object accepted, in bytes; a larger one gets an error reply and the connection is closed.</summary>
     public int MaxFrameSize { get; set; } = 1024 * 1024;
@@ -42,13 +35,8 @@ public sealed class JobsOptions
     /// <summary>The largest task file read, in bytes.</summary>
     public int MaxTaskFileSize { get; set; } = 64 * 1024;
 
-    internal void Validate()
+    protected override void ValidateSettings()
     {
-        if (Port is < 0 or > 65535)
-        {
-            throw new InvalidOperationException($"Jobs:Port must be between 0 and 65535, not {Port}.");
-        }
-
         if (MaxFrameSize < 64)
         {
             throw new InvalidOperationException($"Jobs:MaxFrameSize must be at least 64 bytes, not {MaxFrameSize}.");

@@ -15,7 +15,7 @@ internal sealed record SessionDefinition(Guid Id, DateTimeOffset Created, string
     /// Validates a session request and creates the session's optimizer; on failure <paramref name="error"/>
     /// names the problem (the start reply's message).
     /// </summary>
-    public static bool TryCreate(SessionRequest request, Guid id, DateTimeOffset created, RtoOptions options, ModelCatalog models, out SessionDefinition? definition, out Optimizer? optimizer, out string error)
+    public static bool TryCreate(SessionRequest request, Guid id, DateTimeOffset created, OptimizationOptions options, ModelCatalog models, out SessionDefinition? definition, out Optimizer? optimizer, out string error)
     {
         definition = null;
         optimizer = null;
@@ -27,7 +27,7 @@ internal sealed record SessionDefinition(Guid Id, DateTimeOffset Created, string
 
         if (request.Mvs.Count + request.Cvs.Count > options.MaxVariables)
         {
-            error = $"too many variables: {request.Mvs.Count} MVs + {request.Cvs.Count} CVs exceeds the server's limit of {options.MaxVariables} (Rto:MaxVariables)";
+            error = $"too many variables: {request.Mvs.Count} MVs + {request.Cvs.Count} CVs exceeds the server's limit of {options.MaxVariables} (Optimization:MaxVariables)";
             return false;
         }
 
@@ -39,7 +39,7 @@ internal sealed record SessionDefinition(Guid Id, DateTimeOffset Created, string
 
         if (request.MaxIterations > options.MaxIterations)
         {
-            error = $"max_iterations {request.MaxIterations} exceeds the server's limit of {options.MaxIterations} (Rto:MaxIterations)";
+            error = $"max_iterations {request.MaxIterations} exceeds the server's limit of {options.MaxIterations} (Optimization:MaxIterations)";
             return false;
         }
 

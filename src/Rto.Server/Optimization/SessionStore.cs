@@ -12,13 +12,13 @@ namespace Rto.Server.Optimization;
 internal sealed partial class SessionStore
 {
     private readonly ConcurrentDictionary<Guid, OptimizationSession> _sessions = new();
-    private readonly RtoOptions _options;
+    private readonly OptimizationOptions _options;
     private readonly ModelCatalog _models;
     private readonly TimeProvider _time;
     private readonly ILogger<SessionStore> _logger;
     private int _count;
 
-    public SessionStore(IOptions<RtoOptions> options, ModelCatalog models, TimeProvider time, ILogger<SessionStore> logger)
+    public SessionStore(IOptions<OptimizationOptions> options, ModelCatalog models, TimeProvider time, ILogger<SessionStore> logger)
     {
         _options = options.Value;
         _models = models;
@@ -38,7 +38,7 @@ internal sealed partial class SessionStore
         if (Interlocked.Increment(ref _count) > _options.MaxSessions)
         {
             Interlocked.Decrement(ref _count);
-            error = $"the server already runs its maximum of {_options.MaxSessions} sessions (Rto:MaxSessions); stop finished sessions first";
+            error = $"the server already runs its maximum of {_options.MaxSessions} sessions (Optimization:MaxSessions); stop finished sessions first";
             return false;
         }
 

@@ -85,7 +85,7 @@ public sealed class RtoModelTests
     [TestMethod]
     public async Task RtoClientRunsParabola4ToCompletionThroughCalculateCv()
     {
-        await using var client = new RtoClient(s_server.RtoAddress);
+        await using var client = new RtoClient(s_server.OptimizationAddress);
         ManipulatedVariable[] mvs = [.. new[] { "x1", "x2", "x3", "x4" }.Select(x => new ManipulatedVariable(x, -10, 10))];
         var definition = new RtoSessionDefinition(mvs, [new ControlledVariable("y", Lower: -1000)], MaxIterations: 40) { Maximize = true, ModelId = "parabola4" };
         string session = await client.StartAsync(definition);
@@ -111,7 +111,7 @@ public sealed class RtoModelTests
     [TestMethod]
     public async Task RtoClientReportsRefusalsAsRtoClientExceptionWithTheServerMessage()
     {
-        await using var client = new RtoClient(s_server.RtoAddress);
+        await using var client = new RtoClient(s_server.OptimizationAddress);
 
         RtoClientException refused = await Assert.ThrowsExactlyAsync<RtoClientException>(() => client.StartAsync(new RtoSessionDefinition([], [], 10)));
         RtoClientException unknown = await Assert.ThrowsExactlyAsync<RtoClientException>(() => client.IterateAsync(Guid.NewGuid().ToString(), null));

@@ -1,4 +1,6 @@
-namespace Rto.Server.Messaging;
+using Rto.Server.Endpoints;
+
+namespace Rto.Server.Messenger;
 
 /// <summary>What the server does with a stream whose reader falls more than <see cref="MessengerOptions.StreamBufferCapacity"/> messages behind.</summary>
 public enum SlowReaderPolicy
@@ -18,7 +20,7 @@ public enum SlowReaderPolicy
 }
 
 /// <summary>Options of the messenger gRPC endpoint (configuration section <c>Messenger</c>).</summary>
-public sealed class MessengerOptions
+public sealed class MessengerOptions() : EndpointOptions(51075, "0.0.0.0")
 {
     /// <summary>The configuration section these options bind to.</summary>
     public const string SectionName = "Messenger";
@@ -28,15 +30,6 @@ public sealed class MessengerOptions
     /// <c>appsettings.json</c> but yields to <c>Messenger__Port</c> and <c>--Messenger:Port</c>.
     /// </summary>
     public const string PortEnvironmentVariable = "MESSENGER_SERVER_PORT";
-
-    /// <summary>Whether the messenger endpoint is served at all.</summary>
-    public bool Enabled { get; set; } = true;
-
-    /// <summary>The address to listen on; <c>0.0.0.0</c> (every interface) by default.</summary>
-    public string Address { get; set; } = "0.0.0.0";
-
-    /// <summary>The TCP port (plaintext HTTP/2); 0 picks a free one (the chosen port is logged).</summary>
-    public int Port { get; set; } = 51075;
 
     /// <summary>
     /// How many messages a stream's reader may fall behind before <see cref="SlowReader"/>
@@ -52,13 +45,8 @@ public sealed class MessengerOptions
     /// <summary>The largest request accepted, in bytes (gRPC's receive limit for this service).</summary>
     public int MaxMessageSize { get; set; } = 64 * 1024;
 
-    internal void Validate()
+    protected override void ValidateSettings()
     {
-        if (Port is < 0 or > 65535)
-        {
-            throw new InvalidOperationException($"Messenger:Port must be between 0 and 65535, not {Port}.");
-        }
-
         if (StreamBufferCapacity < 1)
         {
             throw new InvalidOperationException($"Messenger:StreamBufferCapacity must be at least 1, not {StreamBufferCapacity}.");

@@ -1,7 +1,7 @@
 using Google.Protobuf;
 using Rto.Protocols.Messaging;
 
-namespace Rto.Server.Messaging;
+namespace Rto.Server.Messenger;
 
 /// <summary>
 /// The one shared chat: accepts messages, stamps each with a strictly increasing send time and

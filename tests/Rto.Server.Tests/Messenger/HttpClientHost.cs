@@ -6,7 +6,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Rto.Samples.MessengerHttpClient;
 
-namespace Rto.Server.Tests.Messaging;
+namespace Rto.Server.Tests.Messenger;
 
 /// <summary>The messenger HTTP client sample, in process on an ephemeral loopback port, pointed at a messenger server.</summary>
 internal sealed class HttpClientHost : IAsyncDisposable

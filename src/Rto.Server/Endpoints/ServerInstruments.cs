@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 
-namespace Rto.Server.Hosting;
+namespace Rto.Server.Endpoints;
 
 /// <summary>
 /// The server's <see cref="System.Diagnostics.Metrics"/> instruments (meter <c>Rto.Server</c>), every
@@ -33,7 +33,7 @@ public sealed class ServerInstruments
         _duration = meter.CreateHistogram<double>(
             "rto.request.duration",
             "s",
-            "gRPC: one call. Pipelined TCP protocols: one batch of requests that arrived together, from its arrival to its replies being flushed.",
+            "gRPC: one call. TCP protocols: one batch of requests that arrived together, from its arrival to its replies being flushed; jobs: one request, from its arrival to its reply.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] });
     }
 

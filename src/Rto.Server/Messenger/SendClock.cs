@@ -1,6 +1,6 @@
 using Google.Protobuf.WellKnownTypes;
 
-namespace Rto.Server.Messaging;
+namespace Rto.Server.Messenger;
 
 /// <summary>
 /// Hands out send times that strictly increase, also within one clock tick and when the wall

@@ -1,8 +1,8 @@
 using Google.Protobuf.WellKnownTypes;
 using Rto.Client.Messaging;
-using Rto.Server.Messaging;
+using Rto.Server.Messenger;
 
-namespace Rto.Server.Tests.Messaging;
+namespace Rto.Server.Tests.Messenger;
 
 /// <summary>Send times strictly increase, and their RFC 3339 text sorts like the times.</summary>
 [TestClass]

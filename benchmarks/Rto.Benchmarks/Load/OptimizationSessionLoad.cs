@@ -6,22 +6,23 @@ using Grpc.RtoApi;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Rto.Client.Messaging;
+using Rto.Server.Endpoints;
 using Rto.Server.Hosting;
 
 namespace Rto.Benchmarks.Load;
 
 /// <summary>
-/// RTO service load. <c>iterate</c> (the default): N sessions each run an ask/tell loop as fast as
+/// Optimization service load (the RTO gRPC API). <c>iterate</c> (the default): N sessions each run an ask/tell loop as fast as
 /// they can over a few shared HTTP/2 channels — every call reports the evaluation of the outstanding
 /// candidate (the 4-MV parabola, computed here) and gets the next — and the OptimizeIteration rate
 /// and latency are reported. <c>idle</c>: opens N sessions, asks each for its first candidate, and
 /// reports the memory one idle session costs. Without <c>--target</c> the server runs in this
 /// process on a free loopback port with a temporary sessions folder, removed afterwards.
 /// </summary>
-public static class RtoSessionLoad
+public static class OptimizationSessionLoad
 {
     private const string Usage =
-        "usage: load rto [--mode iterate|idle|restore] [--sessions 64 (idle: 10000)] [--channels 2] [--duration 10] [--warmup 2] [--method NAME] [--budget N (iterate: max_iterations per session; a finished session is stopped and a new one started; default: one endless session per worker)] [--target host:port]";
+        "usage: load optimization [--mode iterate|idle|restore] [--sessions 64 (idle: 10000)] [--channels 2] [--duration 10] [--warmup 2] [--method NAME] [--budget N (iterate: max_iterations per session; a finished session is stopped and a new one started; default: one endless session per worker)] [--target host:port]";
 
     /// <summary>Runs the load; 0 on success, 1 when calls failed, 2 on bad arguments.</summary>
     public static async Task<int> RunAsync(string[] args)
@@ -30,7 +31,7 @@ public static class RtoSessionLoad
         Settings settings;
         try
         {
-            settings = Settings.Parse(args is ["rto", ..] ? args[1..] : args);
+            settings = Settings.Parse(args is ["optimization", ..] ? args[1..] : args);
         }
         catch (FormatException ex)
         {
@@ -50,7 +51,7 @@ public static class RtoSessionLoad
         {
             server = InProcessServer(sessions);
             await server.StartAsync();
-            IPEndPoint endPoint = server.Services.GetRequiredService<RtoEndpoints>().GetEndPoint("rto");
+            IPEndPoint endPoint = server.Services.GetRequiredService<ServerEndpoints>().GetEndPoint(EndpointNames.Optimization);
             address = $"127.0.0.1:{endPoint.Port}";
         }
 
@@ -83,7 +84,7 @@ public static class RtoSessionLoad
     private static async Task<int> RunIterateAsync(GrpcChannel[] channels, string address, Settings settings)
     {
         string budget = settings.Budget is int b ? $"{b} evaluations per session, then a new session" : "endless sessions";
-        Console.WriteLine($"rto iterate: server {address}, {settings.Sessions} concurrent sessions ({budget}) on {channels.Length} HTTP/2 channels, method '{settings.Method}', warm-up {settings.Warmup} s, duration {settings.Duration} s, {Environment.ProcessorCount} cores");
+        Console.WriteLine($"optimization iterate: server {address}, {settings.Sessions} concurrent sessions ({budget}) on {channels.Length} HTTP/2 channels, method '{settings.Method}', warm-up {settings.Warmup} s, duration {settings.Duration} s, {Environment.ProcessorCount} cores");
         var workers = new Worker[settings.Sessions];
         for (int i = 0; i < workers.Length; i++)
         {
@@ -125,7 +126,7 @@ public static class RtoSessionLoad
 
     private static async Task<int> RunIdleAsync(GrpcChannel[] channels, Settings settings, bool inProcess)
     {
-        Console.WriteLine($"rto idle: opening {settings.Sessions} sessions (4 MVs, 1 CV, first candidate asked) on {channels.Length} channels");
+        Console.WriteLine($"optimization idle: opening {settings.Sessions} sessions (4 MVs, 1 CV, first candidate asked) on {channels.Length} channels");
         var rto = new RtoService.RtoServiceClient(channels[0]);
         await StartAsync(rto, settings.Method, 10); // connection and JIT warm-up, not counted
         long heapBefore = FullHeap();
@@ -162,7 +163,7 @@ public static class RtoSessionLoad
     private static WebApplication InProcessServer(string sessions) => RtoServer.Build(
     [
         "--Metrics:Enabled=false", "--Jobs:Enabled=false", "--Meters:Enabled=false", "--Messenger:Enabled=false", "--Health:Enabled=false",
-        "--Rto:Address=127.0.0.1", "--Rto:Port=0", $"--Rto:SessionsDirectory={sessions}", $"--Rto:ModelsDirectory={Path.Combine(sessions, "models")}", "--Rto:MaxIterations=100000000", "--Logging:LogLevel:Default=Warning",
+        "--Optimization:Address=127.0.0.1", "--Optimization:Port=0", $"--Optimization:SessionsDirectory={sessions}", $"--Optimization:ModelsDirectory={Path.Combine(sessions, "models")}", "--Optimization:MaxIterations=100000000", "--Logging:LogLevel:Default=Warning",
     ]);
 
     /// <summary>Fills sessions with evaluations, restarts the server on the same folder and times the restore (the replay of every evaluation).</summary>
@@ -170,13 +171,13 @@ public static class RtoSessionLoad
     {
         int budget = settings.Budget ?? 100;
         int evaluations = Math.Max(1, budget - 1);
-        Console.WriteLine($"rto restore: {settings.Sessions} sessions of {evaluations} evaluations each (method '{settings.Method}'), then a restart on the same folder, {Environment.ProcessorCount} cores");
+        Console.WriteLine($"optimization restore: {settings.Sessions} sessions of {evaluations} evaluations each (method '{settings.Method}'), then a restart on the same folder, {Environment.ProcessorCount} cores");
         try
         {
             await using (WebApplication first = InProcessServer(sessions))
             {
                 await first.StartAsync();
-                using GrpcChannel channel = GrpcChannel.ForAddress(MessengerClient.ParseAddress($"127.0.0.1:{first.Services.GetRequiredService<RtoEndpoints>().GetEndPoint("rto").Port}"));
+                using GrpcChannel channel = GrpcChannel.ForAddress(MessengerClient.ParseAddress($"127.0.0.1:{first.Services.GetRequiredService<ServerEndpoints>().GetEndPoint(EndpointNames.Optimization).Port}"));
                 var rto = new RtoService.RtoServiceClient(channel);
                 using var gate = new SemaphoreSlim(64);
                 await Task.WhenAll(Enumerable.Range(0, settings.Sessions).Select(async _ =>

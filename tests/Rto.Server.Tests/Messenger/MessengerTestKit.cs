@@ -1,6 +1,6 @@
 using Rto.Client.Messaging;
 
-namespace Rto.Server.Tests.Messaging;
+namespace Rto.Server.Tests.Messenger;
 
 /// <summary>Bounded waits for messenger tests: nothing here waits on a timer for an event.</summary>
 internal static class MessengerTestKit

@@ -1,13 +1,13 @@
 using System.Net;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 
-namespace Rto.Server.Hosting;
+namespace Rto.Server.Endpoints;
 
 /// <summary>
 /// The endpoints the server listens on. Kestrel fills in the real port of a port-0 endpoint
 /// when it binds, so after start-up <see cref="GetEndPoint"/> tells where each one ended up.
 /// </summary>
-public sealed class RtoEndpoints(ServerInstruments instruments, ILogger<RtoEndpoints> logger)
+public sealed partial class ServerEndpoints(ServerInstruments instruments, ILogger<ServerEndpoints> logger)
 {
     private readonly List<(string Name, string Description, ListenOptions Listen)> _endpoints = [];
 
@@ -25,7 +25,7 @@ public sealed class RtoEndpoints(ServerInstruments instruments, ILogger<RtoEndpo
         {
             endpoint.ConnectionOpened();
             using IDisposable? scope = logger.BeginScope(new ConnectionScope(name, connection.RemoteEndPoint));
-            ConnectionLifetime.LogOpened(logger, name, connection.ConnectionId, connection.RemoteEndPoint);
+            LogOpened(logger, name, connection.ConnectionId, connection.RemoteEndPoint);
             try
             {
                 await next(connection);
@@ -33,7 +33,7 @@ public sealed class RtoEndpoints(ServerInstruments instruments, ILogger<RtoEndpo
             finally
             {
                 endpoint.ConnectionClosed();
-                ConnectionLifetime.LogClosed(logger, name, connection.ConnectionId, connection.RemoteEndPoint);
+                LogClosed(logger, name, connection.ConnectionId, connection.RemoteEndPoint);
             }
         });
     }
@@ -51,6 +51,13 @@ public sealed class RtoEndpoints(ServerInstruments instruments, ILogger<RtoEndpo
 
         return null;
     }
+
+    /// <summary>
+    /// True when <paramref name="localPort"/> is the port of the endpoint named <paramref name="name"/>:
+    /// HTTP routes and gRPC services are mapped on every HTTP listener, so a capability uses this to
+    /// answer on its own endpoint only.
+    /// </summary>
+    public bool Serves(string name, int localPort) => GetEndPoint(name).Port == localPort;
 
     /// <summary>The names of the configured endpoints, in the order they were added.</summary>
     public IEnumerable<string> Names => _endpoints.Select(e => e.Name);
@@ -78,6 +85,12 @@ public sealed class RtoEndpoints(ServerInstruments instruments, ILogger<RtoEndpo
 
         logger.LogInformation("Rto server started; press Ctrl+C to stop");
     }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "{Endpoint} connection {ConnectionId} opened from {RemoteEndPoint}")]
+    private static partial void LogOpened(ILogger logger, string endpoint, string connectionId, EndPoint? remoteEndPoint);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "{Endpoint} connection {ConnectionId} from {RemoteEndPoint} closed")]
+    private static partial void LogClosed(ILogger logger, string endpoint, string connectionId, EndPoint? remoteEndPoint);
 }
 
 /// <summary>Log scope of one connection: structured <c>Endpoint</c> and <c>RemoteEndPoint</c> fields.</summary>

@@ -2,7 +2,7 @@ using System.IO.Pipelines;
 using Grpc.Core;
 using Rto.Protocols.Messaging;
 
-namespace Rto.Server.Messaging;
+namespace Rto.Server.Messenger;
 
 /// <summary>The <c>mes_grpc.MessengerServer</c> gRPC service: a thin shell over <see cref="ChatRoom"/>.</summary>
 /// <remarks>

@@ -5,10 +5,10 @@ using Grpc.Net.Client;
 using Grpc.Reflection.V1Alpha;
 using Microsoft.Extensions.DependencyInjection;
 using Rto.Client.Messaging;
-using Rto.Server.Messaging;
-using static Rto.Server.Tests.Messaging.MessengerTestKit;
+using Rto.Server.Messenger;
+using static Rto.Server.Tests.Messenger.MessengerTestKit;
 
-namespace Rto.Server.Tests.Messaging;
+namespace Rto.Server.Tests.Messenger;
 
 /// <summary>The messenger gRPC service through real channels on a loopback port.</summary>
 [TestClass]

@@ -1,22 +1,16 @@
+using Rto.Server.Endpoints;
+
 namespace Rto.Server.Optimization;
 
-/// <summary>Options of the RTO gRPC endpoint (configuration section <c>Rto</c>).</summary>
-public sealed class RtoOptions
+/// <summary>
+/// Options of the optimization gRPC endpoint (configuration section <c>Optimization</c>). It listens
+/// on loopback by default because the service is plaintext and, without <see cref="AccessTokens"/>,
+/// open; set <c>Address</c> to <c>0.0.0.0</c> to serve other machines.
+/// </summary>
+public sealed class OptimizationOptions() : EndpointOptions(5081)
 {
     /// <summary>The configuration section these options bind to.</summary>
-    public const string SectionName = "Rto";
-
-    /// <summary>Whether the RTO endpoint is served at all.</summary>
-    public bool Enabled { get; set; } = true;
-
-    /// <summary>
-    /// The address to listen on: loopback by default, because the service is plaintext and, without
-    /// <see cref="AccessTokens"/>, open; set <c>0.0.0.0</c> to serve other machines.
-    /// </summary>
-    public string Address { get; set; } = "127.0.0.1";
-
-    /// <summary>The TCP port (plaintext HTTP/2); 0 picks a free one (the chosen port is logged).</summary>
-    public int Port { get; set; } = 5081;
+    public const string SectionName = "Optimization";
 
     /// <summary>Where each session's file lives; sessions found here are restored at start-up.</summary>
     public string SessionsDirectory { get; set; } = "data/rto/sessions";
@@ -51,26 +45,21 @@ public sealed class RtoOptions
     /// <summary>GetServiceStatus <c>message</c>.</summary>
     public string Message { get; set; } = "";
 
-    internal void Validate()
+    protected override void ValidateSettings()
     {
-        if (Port is < 0 or > 65535)
-        {
-            throw new InvalidOperationException($"Rto:Port must be between 0 and 65535, not {Port}.");
-        }
-
         if (string.IsNullOrWhiteSpace(SessionsDirectory))
         {
-            throw new InvalidOperationException("Rto:SessionsDirectory must be set.");
+            throw new InvalidOperationException("Optimization:SessionsDirectory must be set.");
         }
 
         if (MaxSessions < 1 || MaxIterations < 1 || MaxVariables < 1)
         {
-            throw new InvalidOperationException($"Rto:MaxSessions ({MaxSessions}), Rto:MaxIterations ({MaxIterations}) and Rto:MaxVariables ({MaxVariables}) must be at least 1.");
+            throw new InvalidOperationException($"Optimization:MaxSessions ({MaxSessions}), Optimization:MaxIterations ({MaxIterations}) and Optimization:MaxVariables ({MaxVariables}) must be at least 1.");
         }
 
         if (AccessTokens.Any(string.IsNullOrEmpty))
         {
-            throw new InvalidOperationException("Rto:AccessTokens must not contain an empty token.");
+            throw new InvalidOperationException("Optimization:AccessTokens must not contain an empty token.");
         }
     }
 }

@@ -2,13 +2,13 @@ using System.Diagnostics;
 using Grpc.Core;
 using Grpc.Core.Interceptors;
 
-namespace Rto.Server.Hosting;
+namespace Rto.Server.Endpoints;
 
 /// <summary>
 /// Counts every gRPC call, its failures by status code and its duration, tagged with the endpoint
 /// (found from the local port) so the gRPC services show up beside the raw TCP protocols.
 /// </summary>
-internal sealed class GrpcCallInstruments(ServerInstruments instruments, RtoEndpoints endpoints) : Interceptor
+internal sealed class GrpcCallInstruments(ServerInstruments instruments, ServerEndpoints endpoints) : Interceptor
 {
     public override Task<TResponse> UnaryServerHandler<TRequest, TResponse>(TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation) =>
         ObserveAsync(context, () => continuation(request, context));

@@ -2,51 +2,32 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Configuration.EnvironmentVariables;
 using Microsoft.Extensions.Configuration.Memory;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using Grpc.AspNetCore.Server;
-using Rto.Server.Hosting;
+using Rto.Server.Endpoints;
 
-namespace Rto.Server.Messaging;
+namespace Rto.Server.Messenger;
 
-/// <summary>Wires the messenger capability into the server: configuration, services, endpoint, routes.</summary>
+/// <summary>The messenger capability's front door: its options, chat room, health entry, endpoint and gRPC service.</summary>
 internal static class MessengerHosting
 {
     public static void AddMessenger(this WebApplicationBuilder builder)
     {
         AddPortEnvironmentVariable(builder.Configuration);
-        builder.Services.AddOptions<MessengerOptions>().BindConfiguration(MessengerOptions.SectionName);
+        builder.AddCapability<MessengerOptions>(MessengerOptions.SectionName, ListenMessenger, MapMessenger)
+            .ReportsHealth<MessengerHealthCheck>(EndpointNames.Messenger);
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton(sp => new ChatRoom(sp.GetRequiredService<IOptions<MessengerOptions>>().Value, sp.GetRequiredService<TimeProvider>()));
-
-        builder.Services.AddGrpc();
         builder.Services.AddOptions<GrpcServiceOptions<MessengerService>>()
             .Configure<IOptions<MessengerOptions>>((grpc, messenger) => grpc.MaxReceiveMessageSize = messenger.Value.MaxMessageSize);
     }
 
-    public static void ListenMessenger(this KestrelServerOptions kestrel, RtoEndpoints endpoints, Func<string, string, System.Net.IPAddress> parseAddress)
+    private static void ListenMessenger(EndpointListener listener, MessengerOptions options) =>
+        listener.ListenHttp(EndpointNames.Messenger, "gRPC mes_grpc.MessengerServer, plaintext HTTP/2", HttpProtocols.Http2);
+
+    private static void MapMessenger(WebApplication app, MessengerOptions options)
     {
-        MessengerOptions options = kestrel.ApplicationServices.GetRequiredService<IOptions<MessengerOptions>>().Value;
-        if (!options.Enabled)
-        {
-            return;
-        }
-
-        options.Validate();
-        kestrel.Listen(parseAddress(options.Address, "Messenger:Address"), options.Port, listen =>
-        {
-            // Plaintext HTTP/2 with prior knowledge, as grpcurl -plaintext and gRPC clients expect.
-            listen.Protocols = HttpProtocols.Http2;
-            endpoints.Add("messenger", "gRPC mes_grpc.MessengerServer, plaintext HTTP/2", listen);
-        });
-    }
-
-    public static void MapMessenger(this WebApplication app)
-    {
-        if (!app.Services.GetRequiredService<IOptions<MessengerOptions>>().Value.Enabled)
-        {
-            return;
-        }
-
         app.MapGrpcService<MessengerService>();
 
         // Open streams end as soon as shutdown starts instead of holding it up until its timeout.
@@ -85,5 +66,12 @@ internal static class MessengerHosting
         {
             sources.Insert(index, source);
         }
+    }
+
+    /// <summary>How many streams read the room.</summary>
+    private sealed class MessengerHealthCheck(ChatRoom room) : IHealthCheck
+    {
+        public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
+            Task.FromResult(HealthCheckResult.Healthy($"{room.SubscriptionCount} readers", new Dictionary<string, object> { ["readers"] = room.SubscriptionCount }));
     }
 }

@@ -5,7 +5,7 @@ using Microsoft.Extensions.Options;
 namespace Rto.Server.Optimization;
 
 /// <summary>The <c>Grpc.RtoApi.RtoService</c> gRPC service: a thin shell over <see cref="SessionStore"/>.</summary>
-internal sealed class RtoGrpcService(SessionStore sessions, IOptions<RtoOptions> options, TimeProvider time) : RtoService.RtoServiceBase
+internal sealed class OptimizationGrpcService(SessionStore sessions, IOptions<OptimizationOptions> options, TimeProvider time) : RtoService.RtoServiceBase
 {
     public override Task<ServiceStatus> GetServiceStatus(ArgRequest request, ServerCallContext context) =>
         Task.FromResult(new ServiceStatus

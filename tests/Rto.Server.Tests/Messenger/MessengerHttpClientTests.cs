@@ -3,7 +3,7 @@ using System.Net;
 using System.Text.Json;
 using Rto.Samples.MessengerHttpClient;
 
-namespace Rto.Server.Tests.Messaging;
+namespace Rto.Server.Tests.Messenger;
 
 /// <summary>The HTTP-driven messenger client over real HTTP, against the real server.</summary>
 [TestClass]
