@@ -48,6 +48,7 @@ public static class RtoServer
             JobsOptions jobs = sp.GetRequiredService<IOptions<JobsOptions>>().Value;
             return new DataRoots(jobs.DataRoots.Count > 0 ? jobs.DataRoots : [jobs.SampleDirectory]);
         });
+        builder.Services.AddSingleton<Rto.Server.Jobs.Python.PythonTaskRunner>();
         builder.Services.AddSingleton<JobExecutor>();
         builder.Services.AddSingleton<JobRunner>();
 

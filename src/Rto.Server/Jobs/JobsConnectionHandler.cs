@@ -85,7 +85,7 @@ internal sealed partial class JobsConnectionHandler(JobRunner runner, JobsActivi
                 {
                     try
                     {
-                        keepAlive = await AnswerAsync(frame, output, closing);
+                        keepAlive = await AnswerAsync(frame, output, closing, connection.ConnectionClosed);
                         answered = true;
                     }
                     catch (Exception ex) when (ex is JsonException or ArgumentException or InvalidOperationException)
@@ -125,7 +125,8 @@ internal sealed partial class JobsConnectionHandler(JobRunner runner, JobsActivi
     }
 
     /// <summary>Answers one request; returns whether it asked to keep the connection open.</summary>
-    private async ValueTask<bool> AnswerAsync(ReadOnlySequence<byte> frame, PipeWriter output, CancellationToken closing)
+    /// <remarks><paramref name="clientGone"/> fires when the client closes or resets its side (Kestrel saw the FIN or RST).</remarks>
+    private async ValueTask<bool> AnswerAsync(ReadOnlySequence<byte> frame, PipeWriter output, CancellationToken closing, CancellationToken clientGone)
     {
         using JsonDocument document = JsonDocument.Parse(frame);
         JsonElement request = document.RootElement;
@@ -150,7 +151,9 @@ internal sealed partial class JobsConnectionHandler(JobRunner runner, JobsActivi
         }
         else if (string.Equals(header.GetString(), JobHeaders.Dask, StringComparison.OrdinalIgnoreCase))
         {
-            await AnswerJobAsync(request, output, closing);
+            // "KeepRunning": true lets a job finish (and write its result) after its client left.
+            bool keepRunning = request.TryGetProperty("KeepRunning", out JsonElement run) && run.ValueKind == JsonValueKind.True;
+            await AnswerJobAsync(request, output, closing, keepRunning ? CancellationToken.None : clientGone);
         }
         else
         {
@@ -188,7 +191,7 @@ internal sealed partial class JobsConnectionHandler(JobRunner runner, JobsActivi
         JobReplyWriter.WriteReply(output, request, JobStatus.Complete, answer);
     }
 
-    private async Task AnswerJobAsync(JsonElement request, PipeWriter output, CancellationToken closing)
+    private async Task AnswerJobAsync(JsonElement request, PipeWriter output, CancellationToken closing, CancellationToken clientGone)
     {
         JobRequest? job = null;
         if (request.TryGetProperty("Request", out JsonElement r) && r.ValueKind == JsonValueKind.Object)
@@ -210,7 +213,7 @@ internal sealed partial class JobsConnectionHandler(JobRunner runner, JobsActivi
             return;
         }
 
-        JobOutcome outcome = await runner.RunAsync(job, closing);
+        JobOutcome outcome = await runner.RunAsync(job, closing, clientGone);
         if (outcome.Error is not null)
         {
             _instruments.Errors("job_failed");
