@@ -59,7 +59,7 @@ public sealed partial class PythonDaskClusterTests
                 def main(ddf):
                     return ddf.map_partitions(where, meta={"worker": "object", "rows": "int64", "total": "float64"})
                 """.ReplaceLineEndings("\n"));
-            Assert.AreEqual("where_ansver.parquet", JobRequests.ResultFile(await JobsExchange.OneShotAsync(server, JobRequests.Dask(directory, "where.py"))));
+            Assert.AreEqual("where_ansver.parquet", JobRequests.ResultFile(await JobsExchange.OneShotAsync(server, JobRequests.Dask(directory, "where.py"), PythonJobsTests.SlowJob)));
 
             using var check = new DuckDBConnection("DataSource=:memory:");
             check.Open();

@@ -14,6 +14,9 @@ namespace Rto.Server.Tests.Jobs;
 [TestClass]
 public sealed class PythonJobsTests
 {
+    /// <summary>How long a test waits for a Python job: a worker starts python3 and imports dask, slow on a loaded machine.</summary>
+    internal static readonly TimeSpan SlowJob = TimeSpan.FromMinutes(2);
+
     /// <summary>A task shaped like the original example: the FFT of column values with dask.array.fft, returned as a numpy array.</summary>
     internal const string FftTask = """
         import numpy as np
@@ -52,7 +55,7 @@ public sealed class PythonJobsTests
     private static Task<string> RunAsync(TestServer server, string directory, string task, string file = "work.py")
     {
         File.WriteAllText(Path.Combine(directory, file), task.ReplaceLineEndings("\n"));
-        return JobsExchange.OneShotAsync(server, JobRequests.Dask(directory, file));
+        return JobsExchange.OneShotAsync(server, JobRequests.Dask(directory, file), SlowJob);
     }
 
     private static void Execute(string sql)
@@ -196,7 +199,7 @@ public sealed class PythonJobsTests
 
         // Numbers, booleans, text and timestamps come back as a table equal to the input, bit for bit.
         File.WriteAllText(Path.Combine(directory, "same.py"), "def main(ddf):\n    return ddf[['i', 'd', 'f', 'b', 's', 'ts', 'tz']].compute()\n");
-        JobRequests.ResultFile(await JobsExchange.OneShotAsync(server, JobRequests.Dask(directory, "same.py", input: "types.parquet")));
+        JobRequests.ResultFile(await JobsExchange.OneShotAsync(server, JobRequests.Dask(directory, "same.py", input: "types.parquet"), SlowJob));
         string result = Path.Combine(directory, "same_ansver.parquet");
         Assert.AreEqual(0L, Convert.ToInt64(Query($"""
             SELECT count(*) FROM (
@@ -212,7 +215,7 @@ public sealed class PythonJobsTests
                 return " | ".join([str(dict(frame.dtypes.astype(str))), repr(frame["n"].tolist()), repr(frame["dec"].tolist()),
                                    repr(frame["dt"].tolist()), repr(frame["bl"].tolist()), repr(frame["s"].tolist()), repr(ddf.npartitions)])
             """.ReplaceLineEndings("\n"));
-        JobRequests.ResultFile(await JobsExchange.OneShotAsync(server, JobRequests.Dask(directory, "types.py", input: "types.parquet")));
+        JobRequests.ResultFile(await JobsExchange.OneShotAsync(server, JobRequests.Dask(directory, "types.py", input: "types.parquet"), SlowJob));
         string text = await File.ReadAllTextAsync(Path.Combine(directory, "types_ansver.txt"));
         Assert.AreEqual(
             "{'i': 'int64', 'd': 'float64', 'f': 'float32', 'b': 'bool', 's': 'object', 'ts': 'datetime64[ns]', 'tz': 'datetime64[ns, UTC]', 'n': 'float64', 'dec': 'object', 'dt': 'object', 'bl': 'object'}"
@@ -240,7 +243,7 @@ public sealed class PythonJobsTests
         await using TestServer server = await StartAsync("--Jobs:Python:Timeout=00:00:03");
         string directory = NewRun(server);
         File.WriteAllText(Path.Combine(directory, "spin.py"), "def main(ddf):\n    while True:\n        pass\n");
-        Task<string> job = JobsExchange.OneShotAsync(server, JobRequests.Dask(directory, "spin.py"));
+        Task<string> job = JobsExchange.OneShotAsync(server, JobRequests.Dask(directory, "spin.py"), SlowJob);
         await JobsCancellationTests.WaitForAsync(() => WorkerProcesses(server).Count > 0);
         StringAssert.Contains(await JobsExchange.OneShotAsync(server, """{"Header":"Info","Request":"Dask process"}"""), "Dask process: 1");
 
