@@ -25,18 +25,21 @@ internal static class JobThread
         {
             Lower(nice);
             long allocated = GC.GetTotalAllocatedBytes();
+            T result;
             try
             {
-                done.SetResult(work());
+                result = work();
             }
             catch (Exception ex)
             {
-                done.SetException(ex);
-            }
-            finally
-            {
                 GiveMemoryBack(GC.GetTotalAllocatedBytes() - allocated);
+                done.SetException(ex);
+                return;
             }
+
+            // Before the reply: whoever gets it sees the memory back already.
+            GiveMemoryBack(GC.GetTotalAllocatedBytes() - allocated);
+            done.SetResult(result);
         })
         {
             IsBackground = true,
