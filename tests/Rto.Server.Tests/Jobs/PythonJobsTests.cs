@@ -253,6 +253,21 @@ public sealed class PythonJobsTests
     }
 
     [TestMethod]
+    public async Task AWorkerIsKilledWhenItsClientDisconnects()
+    {
+        await using TestServer server = await StartAsync();
+        string directory = NewRun(server);
+        File.WriteAllText(Path.Combine(directory, "spin.py"), "def main(ddf):\n    while True:\n        pass\n");
+        RawConnection client = await RawConnection.OpenAsync(server.JobsEndPoint);
+        await client.SendAsync(JobRequests.Dask(directory, "spin.py"));
+        await JobsCancellationTests.WaitForAsync(() => WorkerProcesses(server).Count > 0);
+
+        await client.DisposeAsync();
+        await JobsCancellationTests.WaitForAsync(() => WorkerProcesses(server).Count == 0);
+        await JobsCancellationTests.WaitForAsync(async () => (await JobsExchange.OneShotAsync(server, """{"Header":"Info","Request":"Dask process"}""")).Contains("Dask process: 0", StringComparison.Ordinal));
+    }
+
+    [TestMethod]
     public async Task MemoryAndCpuAreLimited()
     {
         await using TestServer server = await StartAsync("--Jobs:Python:MaxMemory=1073741824", "--Jobs:Python:CpuTime=00:00:02");

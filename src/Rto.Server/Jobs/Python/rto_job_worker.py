@@ -271,6 +271,8 @@ def as_table(result, result_format):
     else:
         return None
 
+    if len(frame.columns) == 0:
+        return None  # Parquet needs a column
     names, wires = [], []
     items = list(frame.items())
     if not isinstance(frame.index, pd.RangeIndex):
