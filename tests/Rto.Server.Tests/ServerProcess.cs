@@ -18,6 +18,11 @@ internal sealed partial class ServerProcess : IAsyncDisposable
 
     public IPEndPoint MetersEndPoint => EndPoint("meters");
 
+    public IPEndPoint JobsEndPoint => EndPoint("jobs");
+
+    /// <summary>The server's process id (for reading its memory from /proc).</summary>
+    public int Id => _process.Id;
+
     public IPEndPoint MetersHttpEndPoint => EndPoint("meters-http");
 
     /// <summary>The optimization gRPC endpoint (known once <see cref="StartAsync"/> returns).</summary>

@@ -25,13 +25,14 @@ internal sealed class JobsConnectionHandler(JobRunner runner, JobsActivity activ
     protected override TcpSession CreateSession(ConnectionContext connection)
     {
         activity.ConnectionOpened();
-        return new Session(this);
+        return new Session(this, connection.ConnectionClosed);
     }
 
     private void SessionClosed() => activity.ConnectionClosed();
 
     /// <summary>One connection: its frame reader, the frame being answered, and whether to keep the connection after this batch.</summary>
-    private sealed class Session(JobsConnectionHandler handler) : TcpSession(handler.Instruments)
+    /// <remarks><paramref name="clientGone"/> fires when the client closes or resets its side (Kestrel saw the FIN or RST).</remarks>
+    private sealed class Session(JobsConnectionHandler handler, CancellationToken clientGone) : TcpSession(handler.Instruments)
     {
         private JsonFrameReader _framer = new(handler._options.MaxFrameSize);
         private ReadOnlySequence<byte> _frame;
@@ -72,7 +73,7 @@ internal sealed class JobsConnectionHandler(JobRunner runner, JobsActivity activ
         {
             try
             {
-                _keepAlive = await handler.AnswerAsync(_frame, output, closing);
+                _keepAlive = await handler.AnswerAsync(_frame, output, closing, clientGone);
                 _answered = true;
             }
             catch (Exception ex) when (ex is JsonException or ArgumentException or InvalidOperationException)
@@ -91,7 +92,7 @@ internal sealed class JobsConnectionHandler(JobRunner runner, JobsActivity activ
     }
 
     /// <summary>Answers one request; returns whether it asked to keep the connection open.</summary>
-    private async ValueTask<bool> AnswerAsync(ReadOnlySequence<byte> frame, PipeWriter output, CancellationToken closing)
+    private async ValueTask<bool> AnswerAsync(ReadOnlySequence<byte> frame, PipeWriter output, CancellationToken closing, CancellationToken clientGone)
     {
         using JsonDocument document = JsonDocument.Parse(frame);
         JsonElement request = document.RootElement;
@@ -116,7 +117,9 @@ internal sealed class JobsConnectionHandler(JobRunner runner, JobsActivity activ
         }
         else if (string.Equals(header.GetString(), JobHeaders.Dask, StringComparison.OrdinalIgnoreCase))
         {
-            await AnswerJobAsync(request, output, closing);
+            // "KeepRunning": true lets a job finish (and write its result) after its client left.
+            bool keepRunning = request.TryGetProperty("KeepRunning", out JsonElement run) && run.ValueKind == JsonValueKind.True;
+            await AnswerJobAsync(request, output, closing, keepRunning ? CancellationToken.None : clientGone);
         }
         else
         {
@@ -154,7 +157,7 @@ internal sealed class JobsConnectionHandler(JobRunner runner, JobsActivity activ
         JobReplyWriter.WriteReply(output, request, JobStatus.Complete, answer);
     }
 
-    private async Task AnswerJobAsync(JsonElement request, PipeWriter output, CancellationToken closing)
+    private async Task AnswerJobAsync(JsonElement request, PipeWriter output, CancellationToken closing, CancellationToken clientGone)
     {
         JobRequest? job = null;
         if (request.TryGetProperty("Request", out JsonElement r) && r.ValueKind == JsonValueKind.Object)
@@ -176,7 +179,7 @@ internal sealed class JobsConnectionHandler(JobRunner runner, JobsActivity activ
             return;
         }
 
-        JobOutcome outcome = await runner.RunAsync(job, closing);
+        JobOutcome outcome = await runner.RunAsync(job, closing, clientGone);
         if (outcome.Error is not null)
         {
             Instruments.Errors("job_failed");

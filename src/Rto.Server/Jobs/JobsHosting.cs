@@ -18,6 +18,7 @@ internal static class JobsHosting
             JobsOptions jobs = sp.GetRequiredService<IOptions<JobsOptions>>().Value;
             return new DataRoots(jobs.DataRoots.Count > 0 ? jobs.DataRoots : [jobs.SampleDirectory]);
         });
+        builder.Services.AddSingleton<Python.PythonTaskRunner>();
         builder.Services.AddSingleton<JobExecutor>();
         builder.Services.AddSingleton<JobRunner>();
     }

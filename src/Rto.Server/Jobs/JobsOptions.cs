@@ -35,6 +35,30 @@ public sealed class JobsOptions() : EndpointOptions(27700)
     /// <summary>The largest task file read, in bytes.</summary>
     public int MaxTaskFileSize { get; set; } = 64 * 1024;
 
+    /// <summary>
+    /// The longest a job may run (queue time excluded); a longer one is interrupted (DuckDB's
+    /// interrupt, or the Python worker killed) and answered with an error.
+    /// </summary>
+    public TimeSpan Timeout { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>
+    /// The memory one job may use, in bytes: DuckDB's <c>memory_limit</c> for SQL and the input of
+    /// the built-in operations, and the bound on an FFT's input (64 bytes per sample).
+    /// </summary>
+    public long MaxJobMemory { get; set; } = 1L << 30;
+
+    /// <summary>DuckDB's <c>threads</c> for each job: with few threads, jobs leave cores to the other endpoints.</summary>
+    public int ThreadsPerJob { get; set; } = 1;
+
+    /// <summary>
+    /// The scheduling niceness (0–19) of job threads, the DuckDB threads they start and the Python
+    /// workers: the kernel then prefers the endpoints' threads when cores are short. 0 leaves it as is.
+    /// </summary>
+    public int Nice { get; set; } = 10;
+
+    /// <summary>Python task files (<c>work.py</c> with <c>main(ddf)</c>), section <c>Jobs:Python</c>.</summary>
+    public PythonJobOptions Python { get; } = new();
+
     protected override void ValidateSettings()
     {
         if (MaxFrameSize < 64)
@@ -57,6 +81,27 @@ public sealed class JobsOptions() : EndpointOptions(27700)
             throw new InvalidOperationException($"Jobs:QueueCapacity must not be negative, not {QueueCapacity}.");
         }
 
+        if (Timeout <= TimeSpan.Zero)
+        {
+            throw new InvalidOperationException("Jobs:Timeout must be positive.");
+        }
+
+        if (MaxJobMemory < 16L << 20)
+        {
+            throw new InvalidOperationException($"Jobs:MaxJobMemory must be at least 16 MiB (16777216), not {MaxJobMemory}.");
+        }
+
+        if (ThreadsPerJob < 1)
+        {
+            throw new InvalidOperationException($"Jobs:ThreadsPerJob must be at least 1, not {ThreadsPerJob}.");
+        }
+
+        if (Nice is < 0 or > 19)
+        {
+            throw new InvalidOperationException($"Jobs:Nice must be between 0 and 19, not {Nice}.");
+        }
+
+        Python.Validate();
         if (DataRoots.Count == 0 && string.IsNullOrWhiteSpace(SampleDirectory))
         {
             throw new InvalidOperationException("Jobs:DataRoots is empty and Jobs:SampleDirectory is not set: no folder could hold a job.");
