@@ -122,8 +122,8 @@ internal sealed class ConsoleAccess
                 return;
             }
 
+            // The form again with the reason, as a page (a 401 would be logged as an error by the browser).
             error = "That token is not accepted.";
-            context.Response.StatusCode = StatusCodes.Status401Unauthorized;
         }
 
         string body = $"""

@@ -89,7 +89,7 @@ internal static class ConsoleRoutes
             <section class="card"><h2>Power, W <span id="power-latest" class="muted"></span></h2><div id="power-chart" class="chart"></div></section>
             <section class="card"><h2>Voltage, V</h2><div id="voltage-chart" class="chart"></div></section>
             <section class="card"><h2>Current, A</h2><div id="current-chart" class="chart"></div></section>
-            <section class="card split">
+            <section class="card split even">
             <div><h2>Meters</h2><table id="meters"><thead><tr><th>meter</th><th>unit</th><th class="num">range</th><th class="num">latest</th><th class="num">readings in window</th></tr></thead><tbody></tbody></table></div>
             <div><h2>Readings</h2><table id="rejections"><thead><tr><th>outcome</th><th class="num">count</th></tr></thead><tbody></tbody></table></div>
             </section>

@@ -38,7 +38,7 @@ internal sealed class MetricsView(MetricStore store, InstrumentTotals totals)
     public LiveView Stream(IReadOnlyList<string> keys, long? from, long? to, long? span, int maxPoints)
     {
         double seen = -1;
-        long lastSent = long.MinValue;
+        long lastSent = Environment.TickCount64 - 60_000;
         return new LiveView(() =>
         {
             if (Environment.TickCount64 - lastSent < 950)

@@ -25,7 +25,7 @@ internal sealed class OverviewView(ServerEndpoints endpoints, InstrumentTotals t
     public LiveView Stream(TimeSpan interval)
     {
         Dictionary<string, (long Requests, long Errors)> previous = [];
-        long previousAt = 0, lastSent = long.MinValue;
+        long previousAt = 0, lastSent = Environment.TickCount64 - 60_000;
         return new LiveView(() =>
         {
             // Rates need a time base: at most one update a second, whatever the page's rate.
