@@ -15,7 +15,7 @@ internal sealed class OverviewView(ServerEndpoints endpoints, InstrumentTotals t
     private readonly DateTimeOffset _started = DateTimeOffset.UtcNow;
     private readonly SemaphoreSlim _healthLock = new(1, 1);
     private object? _health;
-    private long _healthAt = long.MinValue;
+    private long _healthAt = Environment.TickCount64 - 60_000;
 
     public sealed record Endpoint(
         string Name, string Description, string Address, long ConnectionsActive, long ConnectionsOpened, long Requests, double RequestsPerSecond,
