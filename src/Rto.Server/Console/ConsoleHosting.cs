@@ -41,8 +41,8 @@ internal static class ConsoleHosting
         ServerEndpoints endpoints = app.Services.GetRequiredService<ServerEndpoints>();
         ConsoleAccess access = app.Services.GetRequiredService<ConsoleAccess>();
 
-        // Counting starts now, so the overview's totals cover the whole run.
-        app.Services.GetRequiredService<InstrumentTotals>();
+        // Counting and sampling start now, so the overview covers the whole run.
+        app.Services.GetRequiredService<OverviewView>();
         bool OnConsole(HttpContext context) => endpoints.Serves(EndpointNames.Console, context.Connection.LocalPort);
 
         // Everything on the console port passes the gate first; /metrics is answered right behind it.

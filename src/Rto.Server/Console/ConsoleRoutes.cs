@@ -47,8 +47,8 @@ internal static class ConsoleRoutes
             <table id="health"><thead><tr><th>entry</th><th>status</th><th>description</th></tr></thead><tbody></tbody></table>
             </section>
             """, "overview.js"));
-        console.MapGet("/api/overview", (OverviewView view) => Results.Json(view.Snapshot([], 0), ConsoleStream.Json));
-        console.MapGet("/api/overview/stream", (HttpContext context, OverviewView view) => ConsoleStream.ServeAsync(context, interval, view.Stream(interval)));
+        console.MapGet("/api/overview", (OverviewView view) => Results.Json(view.Snapshot(withHistory: true), ConsoleStream.Json));
+        console.MapGet("/api/overview/stream", (HttpContext context, OverviewView view) => ConsoleStream.ServeAsync(context, interval, view.Stream()));
     }
 
     private static void MapOptimization(RouteGroupBuilder console, TimeSpan interval)

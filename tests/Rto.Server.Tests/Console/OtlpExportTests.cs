@@ -33,7 +33,12 @@ public sealed class OtlpExportTests
         Assert.IsTrue(collector.Metrics.Any(m => m.Name == "rto.errors" && m.Attributes.GetValueOrDefault("reason") == "malformed" && m.Value == 1), "rto.errors by reason");
 
         await WaitForAsync(() => collector.Spans.Any(s => s.Scope == "Rto.Server" && s.Name == "job" && s.Attributes.GetValueOrDefault("rto.job.file") == "absent.task"), "the job's span");
-        await WaitForAsync(() => collector.Spans.Any(s => s.Scope == "Microsoft.AspNetCore" && s.Attributes.Values.Any(v => v.Contains("GetServiceStatus", StringComparison.Ordinal))), "the gRPC call's span");
+        await WaitForAsync(() => collector.Spans.Any(s => s.Scope == "Microsoft.AspNetCore" && s.Name == "Grpc.RtoApi.RtoService/GetServiceStatus"), "the gRPC call's span");
+        OtlpCollectorStub.ExportedSpan call = collector.Spans.First(s => s.Name == "Grpc.RtoApi.RtoService/GetServiceStatus");
+        Assert.AreEqual("grpc", call.Attributes["rpc.system"]);
+        Assert.AreEqual("GetServiceStatus", call.Attributes["rpc.method"]);
+        Assert.AreEqual("optimization", call.Attributes["rto.endpoint"]);
+        Assert.AreEqual("0", call.Attributes["grpc.status_code"]);
     }
 
     private static async Task WaitForAsync(Func<bool> arrived, string what)

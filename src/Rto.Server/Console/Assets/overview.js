@@ -2,13 +2,24 @@
 'use strict';
 (() => {
   const { el, fmt, fmtInt, fmtBytes, fillTable, badge } = Rto;
-  const history = { t: [], byEndpoint: new Map() };
   const keep = 300;
-  let rates = null;
+  const t = [];
+  const rates = new Map();
+  let chart = null;
+
+  function addSample(time, byEndpoint) {
+    if (t.length > 0 && time <= t[t.length - 1]) return;
+    t.push(time);
+    for (const [name, values] of rates) {
+      values.push(byEndpoint[name] ?? null);
+      if (values.length > keep) values.shift();
+    }
+    if (t.length > keep) t.shift();
+  }
 
   Rto.stream('/api/overview/stream', data => {
     const up = (Date.parse(data.time) - Date.parse(data.started)) / 1000;
-    document.getElementById('uptime').textContent = `Console up for ${Rto.fmtDuration(up)} · ${data.endpoints.length} endpoints · updated ${Rto.fmtTime(data.time)}`;
+    document.getElementById('uptime').textContent = `Server up for ${Rto.fmtDuration(up)} · ${data.endpoints.length} endpoints · updated ${Rto.fmtTime(data.time)}`;
     fillTable('endpoints', data.endpoints.map(e => [
       el('strong', null, e.name), el('code', null, e.address), { text: e.description, class: 'muted' },
       { text: fmtInt(e.connectionsActive), class: 'num' }, { text: fmtInt(e.connectionsOpened), class: 'num' },
@@ -30,20 +41,14 @@
       status.textContent = 'checking…';
     }
 
-    const now = Date.parse(data.time) / 1000;
-    history.t.push(now);
-    for (const e of data.endpoints) {
-      if (!history.byEndpoint.has(e.name)) history.byEndpoint.set(e.name, history.t.slice(0, -1).map(() => null));
+    if (chart === null) {
+      for (const e of data.endpoints) rates.set(e.name, []);
+      for (const sample of data.history || []) addSample(sample.time, sample.requests);
+      chart = Rto.chart(document.getElementById('rate-chart'), { time: true, height: 220, series: [...rates.keys()].map(name => ({ label: name })) });
     }
-    for (const [name, values] of history.byEndpoint) {
-      const e = data.endpoints.find(x => x.name === name);
-      values.push(e ? e.requestsPerSecond : null);
-      if (values.length > keep) values.shift();
+    if (data.sampledAt !== null) {
+      addSample(data.sampledAt, Object.fromEntries(data.endpoints.map(e => [e.name, e.requestsPerSecond])));
     }
-    if (history.t.length > keep) history.t.shift();
-    if (rates === null) {
-      rates = Rto.chart(document.getElementById('rate-chart'), { time: true, height: 220, series: [...history.byEndpoint.keys()].map(name => ({ label: name })) });
-    }
-    rates.set([history.t, ...history.byEndpoint.values()]);
+    if (t.length > 0) chart.set([t, ...rates.values()]);
   });
 })();
