@@ -65,16 +65,33 @@ public sealed class ConsoleBrowserTests
         {
             for (int i = 0; i < count; i++)
             {
-                double x = iteration.Mvs[0], y = iteration.Mvs[1];
-                double objective = Math.Pow(x - 1, 2) + Math.Pow(y + 2, 2) + (0.3 * Math.Sin(3 * x));
-                iteration = await client.IterateAsync(id, new RtoEvaluation(objective, new Dictionary<string, double> { ["load"] = x - (0.5 * y), ["purity"] = 1 - (0.05 * ((x * x) + (y * y))) }));
+                iteration = await client.IterateAsync(id, Evaluate(iteration));
             }
         }
 
+        // Two more sessions, one run to its end and one paused, for the table's other states.
+        string completed = await client.StartAsync(definition with { MaxIterations = 6, Method = "TestStepOpt" });
+        for (RtoIteration other = await client.IterateAsync(completed, null); other.State != RtoIterationState.Completed;)
+        {
+            other = await client.IterateAsync(completed, Evaluate(other));
+        }
+
+        string paused = await client.StartAsync(definition with { MaxIterations = 60, Method = "EvolutionaryOpt" });
+        RtoIteration last = await client.IterateAsync(paused, null);
+        for (int i = 0; i < 9; i++)
+        {
+            last = await client.IterateAsync(paused, Evaluate(last));
+        }
+
+        Assert.IsTrue(await client.PauseAsync(paused));
         await EvaluateAsync(12);
         await using (ConsolePage list = await s_browser.OpenAsync(Page("/ui/optimization")))
         {
-            ILocator row = list["#sessions tbody tr"].Filter(new() { HasText = id[..8] });
+            ILocator rows = list["#sessions tbody tr"];
+            await Expect(rows.Filter(new() { HasText = completed[..8] })).ToContainTextAsync("completed");
+            await Expect(rows.Filter(new() { HasText = completed[..8] })).ToContainTextAsync("6 / 6");
+            await Expect(rows.Filter(new() { HasText = paused[..8] })).ToContainTextAsync("paused");
+            ILocator row = rows.Filter(new() { HasText = id[..8] });
             await Expect(row).ToContainTextAsync("12 / 40");
             await Expect(row).ToContainTextAsync("running");
             await list.SaveScreenshotAsync("console-optimization");
@@ -97,6 +114,14 @@ public sealed class ConsoleBrowserTests
         await Expect(page["#best-summary"]).ToContainTextAsync("of 25");
         await page.SaveScreenshotAsync("console-session");
         page.AssertNoErrors();
+    }
+
+    /// <summary>A made-up plant: a bowl with a ripple as the objective, two CVs that fight it.</summary>
+    private static RtoEvaluation Evaluate(RtoIteration candidate)
+    {
+        double x = candidate.Mvs[0], y = candidate.Mvs[1];
+        double objective = Math.Pow(x - 1, 2) + Math.Pow(y + 2, 2) + (0.3 * Math.Sin(3 * x));
+        return new RtoEvaluation(objective, new Dictionary<string, double> { ["load"] = x - (0.5 * y), ["purity"] = 1 - (0.05 * ((x * x) + (y * y))) });
     }
 
     [TestMethod]
