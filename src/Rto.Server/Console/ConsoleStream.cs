@@ -39,14 +39,13 @@ internal static class ConsoleStream
         response.ContentType = "text/event-stream";
         response.Headers.CacheControl = "no-cache";
         response.Headers["X-Accel-Buffering"] = "no";
-
-        // Tells the page to retry after a second if the connection drops.
-        await response.WriteAsync("retry: 1000\n\n", cancel);
-        await response.Body.FlushAsync(cancel);
-        long quietSince = Environment.TickCount64;
         using var timer = new PeriodicTimer(interval);
         try
         {
+            // Tells the page to retry after a second if the connection drops.
+            await response.WriteAsync("retry: 1000\n\n", cancel);
+            await response.Body.FlushAsync(cancel);
+            long quietSince = Environment.TickCount64;
             do
             {
                 object? update = view.Next();
