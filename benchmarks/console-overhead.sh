@@ -2,7 +2,8 @@
 # What the operator console costs the metrics hot path: `load metrics` (16 connections x 256 in
 # flight, 10 s) against a server process with the console off, on but unwatched ("quiet": its
 # instrument listener and the Prometheus exporter aggregate every measurement), and on with an
-# overview page and a live metrics plot streaming and Prometheus scraping /metrics every second.
+# overview page and a live metrics plot (of a key the load does not write) streaming and Prometheus
+# scraping /metrics every second.
 # Every port is chosen by the server (port 0) and read from its banner.
 #   benchmarks/console-overhead.sh [rounds]
 set -u
@@ -25,7 +26,7 @@ run() {
     console=$(port console)
     if [ "$label" = watched ]; then
         curl -s -N "http://127.0.0.1:$console/api/overview/stream" >/dev/null & watchers+=($!)
-        curl -s -N "http://127.0.0.1:$console/api/metrics/stream?key=load-0-0-0&span=60" >/dev/null & watchers+=($!)
+        curl -s -N "http://127.0.0.1:$console/api/metrics/stream?key=boiler.temp&span=60" >/dev/null & watchers+=($!)
         (while true; do curl -s "http://127.0.0.1:$console/metrics" >/dev/null; sleep 1; done) & watchers+=($!)
     fi
     echo "== console $label"
