@@ -2,6 +2,7 @@ using System.Net;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Extensions.Options;
+using Rto.Server.Endpoints;
 using Rto.Server.Optimization;
 
 namespace Rto.Server.Console;
@@ -21,9 +22,11 @@ internal sealed class ConsoleAccess
     private readonly byte[][] _tokens;
     private readonly byte[][] _cookies;
     private readonly byte[] _key = RandomNumberGenerator.GetBytes(32);
+    private readonly ServerInstruments.EndpointInstruments _instruments;
 
-    public ConsoleAccess(IOptions<ConsoleOptions> console, IOptions<OptimizationOptions> optimization)
+    public ConsoleAccess(IOptions<ConsoleOptions> console, IOptions<OptimizationOptions> optimization, ServerInstruments instruments)
     {
+        _instruments = instruments.For(EndpointNames.Console);
         List<string> tokens = console.Value.AccessTokens.Count > 0 ? console.Value.AccessTokens : optimization.Value.AccessTokens;
         _tokens = [.. tokens.Where(t => t.Length > 0).Select(Encoding.UTF8.GetBytes)];
         _cookies = [.. _tokens.Select(t => HMACSHA256.HashData(_key, t))];
@@ -70,6 +73,8 @@ internal sealed class ConsoleAccess
     /// </summary>
     public async Task GateAsync(HttpContext context, RequestDelegate next)
     {
+        // Every console request counts, and every refusal by reason, as on the other endpoints.
+        _instruments.Requests(1);
         PathString path = context.Request.Path;
         if (path.Equals(LoginPath, StringComparison.OrdinalIgnoreCase))
         {
@@ -90,6 +95,7 @@ internal sealed class ConsoleAccess
             return;
         }
 
+        _instruments.Errors("unauthorized");
         if (HttpMethods.IsGet(context.Request.Method) && (path.StartsWithSegments(ConsolePages.PagesPath) || path == "/"))
         {
             context.Response.Redirect($"{LoginPath}?returnUrl={Uri.EscapeDataString(context.Request.Path + context.Request.QueryString)}");
@@ -124,6 +130,7 @@ internal sealed class ConsoleAccess
 
             // The form again with the reason, as a page (a 401 would be logged as an error by the browser).
             error = "That token is not accepted.";
+            _instruments.Errors("login_refused");
         }
 
         string body = $"""

@@ -68,6 +68,15 @@ public sealed class ConsoleAccessTests
         Assert.AreEqual(HttpStatusCode.Unauthorized, (await forger.SendAsync(forged)).StatusCode);
         Assert.AreEqual(HttpStatusCode.Redirect, (await http.GetAsync("/logout")).StatusCode);
         Assert.AreEqual(HttpStatusCode.Unauthorized, (await http.GetAsync("/api/jobs")).StatusCode);
+
+        // Refusals are counted like any endpoint's errors, by reason.
+        using var overview = new HttpRequestMessage(HttpMethod.Get, "/api/overview") { Headers = { Authorization = new AuthenticationHeaderValue("Bearer", "first") } };
+        using HttpResponseMessage answer = await http.SendAsync(overview);
+        using System.Text.Json.JsonDocument json = System.Text.Json.JsonDocument.Parse(await answer.Content.ReadAsStringAsync());
+        System.Text.Json.JsonElement console = json.RootElement.GetProperty("endpoints").EnumerateArray().Single(e => e.GetProperty("name").GetString() == "console");
+        Assert.AreEqual(2, console.GetProperty("errorsByReason").GetProperty("unauthorized").GetInt64(), "the forged cookie and the request after logging out");
+        Assert.AreEqual(1, console.GetProperty("errorsByReason").GetProperty("login_refused").GetInt64());
+        Assert.IsGreaterThanOrEqualTo(9L, console.GetProperty("requests").GetInt64());
     }
 
     [TestMethod]

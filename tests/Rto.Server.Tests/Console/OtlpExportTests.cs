@@ -41,6 +41,15 @@ public sealed class OtlpExportTests
         Assert.AreEqual("0", call.Attributes["grpc.status_code"]);
     }
 
+    [TestMethod]
+    [DataRow("--Telemetry:OtlpEndpoint=collector:4317", "Telemetry:OtlpEndpoint")]
+    [DataRow("--Telemetry:ExportInterval=00:00:00", "Telemetry:ExportInterval")]
+    public void A_bad_telemetry_setting_stops_the_start_with_its_name(string setting, string named)
+    {
+        InvalidOperationException refused = Assert.ThrowsExactly<InvalidOperationException>(() => Rto.Server.Hosting.RtoServer.Build([setting]));
+        StringAssert.Contains(refused.Message, named);
+    }
+
     private static async Task WaitForAsync(Func<bool> arrived, string what)
     {
         for (long deadline = Environment.TickCount64 + 60_000; !arrived(); await Task.Delay(50))
