@@ -14,7 +14,8 @@ internal static class ServerCapabilities
 {
     /// <summary>
     /// Registers what every capability uses: the endpoint registry, the instruments, gRPC (calls
-    /// counted per endpoint) with reflection, health checks, the free-disk thresholds, and the one
+    /// counted per endpoint) with reflection, health checks, the free-disk thresholds, OpenTelemetry
+    /// (<see cref="ServerTelemetry"/>), and the one
     /// Kestrel configuration that lets every enabled capability listen.
     /// </summary>
     public static void AddServerEndpoints(this WebApplicationBuilder builder)
@@ -28,6 +29,7 @@ internal static class ServerCapabilities
         builder.Services.AddHealthChecks();
         builder.Services.AddOptions<DiskSpaceOptions>().BindConfiguration(DiskSpaceOptions.SectionName);
         builder.Services.AddSingleton<DiskSpace>();
+        builder.AddServerTelemetry();
         builder.WebHost.ConfigureKestrel((_, kestrel) =>
         {
             ServerEndpoints endpoints = kestrel.ApplicationServices.GetRequiredService<ServerEndpoints>();

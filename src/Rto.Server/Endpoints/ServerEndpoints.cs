@@ -59,6 +59,10 @@ public sealed partial class ServerEndpoints(ServerInstruments instruments, ILogg
     /// </summary>
     public bool Serves(string name, int localPort) => GetEndPoint(name).Port == localPort;
 
+    /// <summary>Every configured endpoint with its description and bound address (null before it is bound), in the order they were added.</summary>
+    public IEnumerable<(string Name, string Description, IPEndPoint? EndPoint)> Describe() =>
+        _endpoints.Select(e => (e.Name, e.Description, e.Listen.IPEndPoint));
+
     /// <summary>The names of the configured endpoints, in the order they were added.</summary>
     public IEnumerable<string> Names => _endpoints.Select(e => e.Name);
 
