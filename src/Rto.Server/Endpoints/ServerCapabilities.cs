@@ -30,9 +30,8 @@ internal static class ServerCapabilities
         builder.Services.AddOptions<DiskSpaceOptions>().BindConfiguration(DiskSpaceOptions.SectionName);
         builder.Services.AddSingleton<DiskSpace>();
 
-        // Kestrel keeps its HTTP limits (keep-alive and header timeouts, minimum data rates, HTTP/2
-        // streams) for the whole server and does not read them from configuration by itself.
-        builder.Services.Configure<KestrelServerOptions>(kestrel => builder.Configuration.GetSection("Kestrel:Limits").Bind(kestrel.Limits));
+        // Kestrel does not read its HTTP limits from configuration by itself.
+        builder.Services.Configure<KestrelServerOptions>(kestrel => KestrelLimits.Bind(kestrel.Limits, builder.Configuration));
         builder.WebHost.ConfigureKestrel((_, kestrel) =>
         {
             ServerEndpoints endpoints = kestrel.ApplicationServices.GetRequiredService<ServerEndpoints>();

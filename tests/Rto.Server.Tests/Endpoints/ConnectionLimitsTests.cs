@@ -1,7 +1,10 @@
 using System.Diagnostics;
 using System.Net;
 using System.Text;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Rto.Server.Tests.Observability;
 
 namespace Rto.Server.Tests.Endpoints;
@@ -151,6 +154,24 @@ public sealed class ConnectionLimitsTests
 
         StringAssert.StartsWith(await connection.ReadToEndAsync(), "HTTP/1.1 200 ");
         Assert.IsLessThan(6, silent.Elapsed.TotalSeconds);
+    }
+
+    [TestMethod]
+    public async Task Kestrels_limits_are_read_from_configuration()
+    {
+        await using TestServer server = await TestServer.StartAsync(
+            null,
+            "--Kestrel:Limits:KeepAliveTimeout=00:00:07",
+            "--Kestrel:Limits:MinRequestBodyDataRate:BytesPerSecond=100",
+            "--Kestrel:Limits:MinRequestBodyDataRate:GracePeriod=00:00:09",
+            "--Kestrel:Limits:Http2:MaxStreamsPerConnection=10");
+
+        KestrelServerLimits limits = server.Services.GetRequiredService<IOptions<KestrelServerOptions>>().Value.Limits;
+        Assert.AreEqual(TimeSpan.FromSeconds(7), limits.KeepAliveTimeout);
+        Assert.AreEqual(100, limits.MinRequestBodyDataRate!.BytesPerSecond);
+        Assert.AreEqual(TimeSpan.FromSeconds(9), limits.MinRequestBodyDataRate.GracePeriod);
+        Assert.AreEqual(10, limits.Http2.MaxStreamsPerConnection);
+        Assert.AreEqual(TimeSpan.FromSeconds(30), limits.RequestHeadersTimeout, "what is not configured keeps Kestrel's default");
     }
 
     internal static IPEndPoint EndPointOf(TestServer server, string endpoint) => endpoint switch
