@@ -26,8 +26,10 @@ public sealed class ConnectionLimitsTests
     {
         await using TestServer server = await TestServer.StartAsync(null, $"--{section}:IdleTimeout=00:00:00.500");
         using var recorder = new InstrumentRecorder(server.Services);
-        await using RawConnection connection = await RawConnection.OpenAsync(EndPointOf(server, endpoint));
+
+        // Timed from before the connect: the server's timer cannot start earlier.
         var silent = Stopwatch.StartNew();
+        await using RawConnection connection = await RawConnection.OpenAsync(EndPointOf(server, endpoint));
 
         Assert.IsTrue(await connection.IsClosedByServerAsync(), "closed by the server");
         Assert.IsGreaterThanOrEqualTo(0.4, silent.Elapsed.TotalSeconds, "not before the idle timeout");
