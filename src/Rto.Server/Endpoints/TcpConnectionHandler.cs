@@ -109,7 +109,7 @@ internal abstract partial class TcpConnectionHandler(ServerInstruments instrumen
                 }
                 catch (OperationCanceledException) when (timer?.IsCancellationRequested == true)
                 {
-                    TimedOut(connection, frameBound ? "frame_timeout" : "idle_timeout", frameBound ? limits.FrameTimeout : limits.IdleTimeout);
+                    TimedOut(connection, frameBound, frameBound ? limits.FrameTimeout : limits.IdleTimeout);
                     break;
                 }
 
@@ -198,20 +198,21 @@ internal abstract partial class TcpConnectionHandler(ServerInstruments instrumen
     }
 
     /// <summary>Counts a connection closed for taking too long and logs it, at most once per interval for each reason.</summary>
-    private void TimedOut(ConnectionContext connection, string reason, TimeSpan limit)
+    private void TimedOut(ConnectionContext connection, bool inFrame, TimeSpan limit)
     {
-        Instruments.Errors(reason);
-        bool idle = reason == "idle_timeout";
-        if ((idle ? _idleLog : _frameLog).ShouldLog(out long notLogged))
+        Instruments.Errors(inFrame ? "frame_timeout" : "idle_timeout");
+        if (!(inFrame ? _frameLog : _idleLog).ShouldLog(out long notLogged))
         {
-            if (idle)
-            {
-                LogIdle(Logger, Instruments.Name, connection.RemoteEndPoint, limit, notLogged);
-            }
-            else
-            {
-                LogFrame(Logger, Instruments.Name, connection.RemoteEndPoint, limit, notLogged);
-            }
+            return;
+        }
+
+        if (inFrame)
+        {
+            LogFrame(Logger, Instruments.Name, connection.RemoteEndPoint, limit, notLogged);
+        }
+        else
+        {
+            LogIdle(Logger, Instruments.Name, connection.RemoteEndPoint, limit, notLogged);
         }
     }
 
