@@ -98,6 +98,21 @@ internal sealed class SearchSpace
         return unit;
     }
 
+    /// <summary>Coordinate <paramref name="dimension"/> of <see cref="Snap"/> alone (each coordinate snaps on its own): O(1) instead of O(n).</summary>
+    public double SnapCoordinate(int dimension, double unit)
+    {
+        int i = _free[dimension];
+        double u = double.IsNaN(unit) ? 0.5 : Math.Clamp(unit, 0, 1);
+        double value = _low[i] + (u * (_high[i] - _low[i]));
+        if (_types[i] != VariableType.Continuous)
+        {
+            value = Math.Round(value, MidpointRounding.AwayFromZero);
+        }
+
+        value = Math.Clamp(value, _low[i], _high[i]);
+        return Math.Clamp((value - _low[i]) / (_high[i] - _low[i]), 0, 1);
+    }
+
     /// <summary>The unit point of the candidate nearest to <paramref name="unit"/> (rounding discrete coordinates).</summary>
     public double[] Snap(ReadOnlySpan<double> unit) => ToUnit(ToCandidate(unit));
 }

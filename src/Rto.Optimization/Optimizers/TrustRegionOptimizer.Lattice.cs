@@ -1,12 +1,10 @@
-using MathNet.Numerics.LinearAlgebra;
-
 namespace Rto.Optimization.Optimizers;
 
 /// <summary>The trust region's handling of Integer and Bool variables: ranking lattice points by the models.</summary>
 internal sealed partial class TrustRegionOptimizer
 {
     /// <summary>The best unevaluated point (by model prediction) whose whole-valued coordinates lie inside the trust region; numeric ones from <paramref name="relaxed"/>.</summary>
-    private Proposal? BestLatticePoint(Trial centre, double[] relaxed, double[] radii, Models models)
+    private Proposal? BestLatticePoint(Trial centre, double[] relaxed, double[] radii, ModelSet models)
     {
         int[] discrete = [.. Enumerable.Range(0, N).Where(Space.IsDiscrete)];
         int[] reach = [.. discrete.Select(i => (int)Math.Floor((radii[i] / Space.LatticeStep(i)) + 1e-9))];
@@ -21,7 +19,7 @@ internal sealed partial class TrustRegionOptimizer
     private Proposal? GlobalLatticePoint(Trial centre)
     {
         double[] unitRadii = [.. Enumerable.Repeat(1.0, N)];
-        Models models = FitModels(centre, unitRadii, 10 * (1 + (2 * N) + (N * (N - 1) / 2)));
+        ModelSet models = FitModels(_global ??= new ModelSet(), centre, unitRadii, 10 * LeastSquaresDesign.Terms(N, Shape));
         int[] discrete = [.. Enumerable.Range(0, N).Where(Space.IsDiscrete)];
         int[] low = [.. discrete.Select(i => -(int)Math.Round(centre.Unit[i] / Space.LatticeStep(i)))];
         int[] high = [.. discrete.Select(i => (int)Math.Round((1 - centre.Unit[i]) / Space.LatticeStep(i)))];
@@ -57,7 +55,7 @@ internal sealed partial class TrustRegionOptimizer
         }
     }
 
-    private Proposal? BestPredicted(IEnumerable<double[]> candidates, Trial centre, double[] radii, Models models)
+    private Proposal? BestPredicted(IEnumerable<double[]> candidates, Trial centre, double[] radii, ModelSet models)
     {
         double[]? best = null;
         (double Violation, double Score) bestPrediction = default;
@@ -88,7 +86,7 @@ internal sealed partial class TrustRegionOptimizer
     /// The best unevaluated point (by model prediction) whose whole-valued coordinates lie in the
     /// smallest lattice shell around the centre that still has one; numeric coordinates from <paramref name="relaxed"/>.
     /// </summary>
-    private Proposal? Neighbour(Trial centre, double[] relaxed, double[] radii, Models models)
+    private Proposal? Neighbour(Trial centre, double[] relaxed, double[] radii, ModelSet models)
     {
         int[] discrete = [.. Enumerable.Range(0, N).Where(Space.IsDiscrete)];
         int widest = (int)Math.Round(1 / discrete.Min(Space.LatticeStep));
