@@ -12,7 +12,9 @@ namespace Rto.Benchmarks.Optimization;
 /// load generator. Each thread steps its share of the sessions round-robin (one evaluation per session in
 /// turn, as interleaved requests would); a session that spent its budget is replaced by a fresh one with
 /// a new seed. <c>load</c> is the load generator's problem (parabola4 maximised, CV y ≥ −1000 that never
-/// binds); the other names are built-in models.
+/// binds); the other names are built-in models. CPU µs per call is the process's CPU time (every thread,
+/// the GC's included) over the calls in the window: on a machine shared with other work it stays
+/// meaningful where calls per second do not.
 /// </summary>
 public static class OptimizerThroughputCommand
 {
@@ -24,19 +26,26 @@ public static class OptimizerThroughputCommand
         string method = Option(args, "--method", "");
         string[] models = Option(args, "--models", "load," + string.Join(',', BuiltInModels.All.Select(m => m.Id))).Split(',');
         Console.WriteLine($"{sessions} sessions of {budget} evaluations back to back on {threads} threads, method '{method}', warm-up {warmup} s, {duration} s; {Environment.ProcessorCount} cores, {Environment.Version}, server GC {System.Runtime.GCSettings.IsServerGC}");
-        Console.WriteLine($"{"problem",-22} {"Ask+Tell/s",11} {"µs/call",8} {"KB/call",8} {"gen0",6} {"gen1",6} {"gen2",6}");
+        Console.WriteLine($"{"problem",-22} {"Ask+Tell/s",11} {"CPU µs/call",12} {"KB/call",8} {"gen0",6} {"gen1",6} {"gen2",6}");
+        // One unmeasured pass over every problem first: the JIT's second tier compiles in the background, and on a
+        // busy machine the first problem measured would otherwise pay for it (4x on `load` in one run).
         foreach (string id in models)
         {
-            Measure(id, method, sessions, budget, threads, TimeSpan.FromSeconds(warmup), TimeSpan.FromSeconds(duration));
+            Measure(id, method, sessions, budget, threads, TimeSpan.Zero, TimeSpan.FromSeconds(warmup), report: false);
+        }
+
+        foreach (string id in models)
+        {
+            Measure(id, method, sessions, budget, threads, TimeSpan.FromSeconds(warmup), TimeSpan.FromSeconds(duration), report: true);
         }
 
         return 0;
     }
 
-    private static void Measure(string id, string method, int sessions, int budget, int threads, TimeSpan warmup, TimeSpan duration)
+    private static void Measure(string id, string method, int sessions, int budget, int threads, TimeSpan warmup, TimeSpan duration, bool report)
     {
         (Func<OptimizationProblem> create, Func<double[], Evaluation> evaluate) = Problem(id, budget);
-        long calls = 0;
+        long calls;
         bool measuring = false, stop = false;
         long[] counts = new long[threads];
         var workers = new Thread[threads];
@@ -81,11 +90,15 @@ public static class OptimizerThroughputCommand
         Thread.Sleep(warmup);
         int gen0 = GC.CollectionCount(0), gen1 = GC.CollectionCount(1), gen2 = GC.CollectionCount(2);
         long allocated = GC.GetTotalAllocatedBytes(precise: false);
+        using var process = Process.GetCurrentProcess();
+        TimeSpan cpu = process.TotalProcessorTime;
         var clock = Stopwatch.StartNew();
         Volatile.Write(ref measuring, true);
         Thread.Sleep(duration);
         Volatile.Write(ref measuring, false);
         double seconds = clock.Elapsed.TotalSeconds;
+        process.Refresh();
+        cpu = process.TotalProcessorTime - cpu;
         allocated = GC.GetTotalAllocatedBytes(precise: false) - allocated;
         (gen0, gen1, gen2) = (GC.CollectionCount(0) - gen0, GC.CollectionCount(1) - gen1, GC.CollectionCount(2) - gen2);
         Volatile.Write(ref stop, true);
@@ -95,8 +108,13 @@ public static class OptimizerThroughputCommand
         }
 
         calls = counts.Sum();
+        if (!report || calls == 0)
+        {
+            return;
+        }
+
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{id,-22} {calls / seconds,11:0} {threads * seconds * 1e6 / calls,8:0.0} {allocated / 1024.0 / calls,8:0.00} {gen0,6} {gen1,6} {gen2,6}"));
+            $"{id,-22} {calls / seconds,11:0} {cpu.TotalMicroseconds / calls,12:0.0} {allocated / 1024.0 / calls,8:0.00} {gen0,6} {gen1,6} {gen2,6}"));
     }
 
     private static (Func<OptimizationProblem> Create, Func<double[], Evaluation> Evaluate) Problem(string id, int budget)

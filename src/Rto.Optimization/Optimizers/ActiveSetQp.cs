@@ -17,7 +17,8 @@ internal sealed class ActiveSetQp
     private double[] _reduced = [];
     private double[] _direction = [];
     private double[] _v = [];
-    private double[] _y = [];
+    private double[] _columns = [];
+    private bool[] _columnValid = [];
     private double[] _schur = [];
     private double[] _lambda = [];
     private double[] _rowNorms = [];
@@ -27,6 +28,9 @@ internal sealed class ActiveSetQp
     private bool[] _inWorking = [];
     private int _workingCount;
     private bool _shifted;
+    private int[] _factoredFree = [];
+    private int _factoredCount = -1;
+    private bool _shiftFollowsGradient;
 
     /// <summary>Variables.</summary>
     public int N { get; private set; }
@@ -68,13 +72,14 @@ internal sealed class ActiveSetQp
         Grow(ref _reduced, dense ? n * n : n);
         Grow(ref _direction, n);
         Grow(ref _v, Math.Max(n, count));
-        Grow(ref _y, n * Math.Max(count, 1));
+        Grow(ref _columns, n * Math.Max(count, 1));
         Grow(ref _schur, count * count);
         Grow(ref _lambda, Math.Max(count, 1));
         Grow(ref _rowNorms, Math.Max(count, 1));
         if (_free.Length < n)
         {
             _free = new int[n];
+            _factoredFree = new int[n];
             _bound = new sbyte[n];
         }
 
@@ -82,6 +87,7 @@ internal sealed class ActiveSetQp
         {
             _working = new int[count];
             _inWorking = new bool[count];
+            _columnValid = new bool[count];
         }
     }
 
@@ -98,6 +104,7 @@ internal sealed class ActiveSetQp
         inWorking.Clear();
         Multipliers.AsSpan(0, count).Clear();
         _workingCount = 0;
+        _factoredCount = -1;
         for (int j = 0; j < count; j++)
         {
             _rowNorms[j] = Math.Sqrt(Cholesky.Dot(Row(j), Row(j)));
@@ -330,10 +337,21 @@ internal sealed class ActiveSetQp
             return true;
         }
 
+        // H is fixed during a solve, so the factor of the reduced Hessian depends only on the free set, which
+        // changes only when a bound is added or released: most steps reuse it (the same bits either way).
         Span<double> reduced = _reduced.AsSpan(0, Dense ? free * free : free);
-        if (!FactorReduced(free, reduced))
+        if (free != _factoredCount || !_free.AsSpan(0, free).SequenceEqual(_factoredFree.AsSpan(0, free)))
         {
-            return false;
+            _factoredCount = -1;
+            _columnValid.AsSpan(0, Count).Clear();
+            if (!FactorReduced(free, reduced))
+            {
+                return false;
+            }
+
+            // A zero Hessian is shifted by the gradient's size, which moves: that factor is not kept.
+            _free.AsSpan(0, free).CopyTo(_factoredFree);
+            _factoredCount = _shiftFollowsGradient ? -1 : free;
         }
 
         // v = H̃⁻¹g_F, Y = H̃⁻¹A_Fᵀ (column k for working row k), S = A_F Y.
@@ -345,32 +363,42 @@ internal sealed class ActiveSetQp
 
         SolveReduced(reduced, free, v);
         // A working row that the others already imply on this face (after bounds fixed variables) holds by
-        // itself as the face moves: it is dropped, found as a vanishing pivot of S.
+        // itself as the face moves: it is dropped, found as a vanishing pivot of S. A row's column H̃⁻¹aᵀ is kept
+        // while the factor is: the working set changes one row at a time, so most columns are reused.
         int w;
-        Span<double> y, lambda;
+        Span<double> lambda;
         while (true)
         {
             w = _workingCount;
-            y = _y.AsSpan(0, free * w);
             Span<double> schur = _schur.AsSpan(0, w * w);
             lambda = _lambda.AsSpan(0, Math.Max(w, 1));
             for (int k = 0; k < w; k++)
             {
-                ReadOnlySpan<double> row = Row(_working[k]);
-                Span<double> column = y.Slice(k * free, free);
+                int j = _working[k];
+                ReadOnlySpan<double> row = Row(j);
+                Span<double> column = _columns.AsSpan(j * n, free);
                 double av = 0;
                 for (int f = 0; f < free; f++)
                 {
-                    column[f] = row[_free[f]];
-                    av += column[f] * v[f];
+                    av += row[_free[f]] * v[f];
                 }
 
                 lambda[k] = -av;
-                SolveReduced(reduced, free, column);
+                if (!_columnValid[j])
+                {
+                    for (int f = 0; f < free; f++)
+                    {
+                        column[f] = row[_free[f]];
+                    }
+
+                    SolveReduced(reduced, free, column);
+                    _columnValid[j] = true;
+                }
+
                 for (int l = 0; l <= k; l++)
                 {
                     double sum = 0;
-                    ReadOnlySpan<double> other = y.Slice(l * free, free);
+                    ReadOnlySpan<double> other = _columns.AsSpan(_working[l] * n, free);
                     for (int f = 0; f < free; f++)
                     {
                         sum += row[_free[f]] * other[f];
@@ -396,7 +424,7 @@ internal sealed class ActiveSetQp
             double value = v[f];
             for (int k = 0; k < w; k++)
             {
-                value += y[(k * free) + f] * lambda[k];
+                value += _columns[(_working[k] * n) + f] * lambda[k];
             }
 
             p[_free[f]] = -value;
@@ -439,6 +467,7 @@ internal sealed class ActiveSetQp
             }
         }
 
+        _shiftFollowsGradient = !(largest > 0);
         double floor = largest > 0 ? 1e-10 * largest : Math.Max(MaxAbs(_gradient.AsSpan(0, n)), 1e-300);
         if (!Dense)
         {
@@ -456,20 +485,24 @@ internal sealed class ActiveSetQp
             return true;
         }
 
+        // Shifts are tried in a fixed sequence and the first that factors wins. One that leaves a diagonal
+        // entry at or below zero cannot (that row's pivot is at most its diagonal entry), so it is skipped
+        // without trying: the same shift wins, the same bits come out.
+        double smallestDiagonal = double.PositiveInfinity;
+        for (int f = 0; f < free; f++)
+        {
+            smallestDiagonal = Math.Min(smallestDiagonal, Hessian[(_free[f] * n) + _free[f]]);
+        }
+
+        ReadOnlySpan<int> index = _free.AsSpan(0, free);
         for (double shift = 0, attempt = 0; attempt < 40; attempt++, shift = shift == 0 ? floor : shift * 10)
         {
-            for (int f = 0; f < free; f++)
+            if (smallestDiagonal + shift <= 0)
             {
-                int i = _free[f];
-                for (int g = 0; g < free; g++)
-                {
-                    reduced[(f * free) + g] = Hessian[(i * n) + _free[g]];
-                }
-
-                reduced[(f * free) + f] += shift;
+                continue;
             }
 
-            if (Cholesky.TryFactor(reduced, free, 1e-14 * Math.Max(largest + shift, 1e-300)))
+            if (Cholesky.TryFactorPrincipal(Hessian, n, index, shift, reduced, 1e-14 * Math.Max(largest + shift, 1e-300)))
             {
                 _shifted = shift > 0;
                 return true;

@@ -34,6 +34,38 @@ internal static class Cholesky
     }
 
     /// <summary>
+    /// <see cref="TryFactor"/> of the principal submatrix of <paramref name="h"/> (row-major, row length
+    /// <paramref name="stride"/>) on the rows and columns <paramref name="index"/>, plus <paramref name="shift"/>
+    /// on its diagonal, read straight from <paramref name="h"/> into the factor <paramref name="l"/>: the same
+    /// arithmetic as copying the submatrix first and adding the shift to its diagonal, without the copy, so an
+    /// attempt that fails at an early pivot costs only the rows it reached.
+    /// </summary>
+    public static bool TryFactorPrincipal(ReadOnlySpan<double> h, int stride, ReadOnlySpan<int> index, double shift, Span<double> l, double minPivot)
+    {
+        int n = index.Length;
+        for (int j = 0; j < n; j++)
+        {
+            int hj = index[j] * stride;
+            Span<double> rowJ = l.Slice(j * n, j);
+            double diagonal = h[hj + index[j]] + shift;
+            double pivot = diagonal - Dot(rowJ, rowJ);
+            if (!(pivot > minPivot))
+            {
+                return false;
+            }
+
+            double root = Math.Sqrt(pivot);
+            l[(j * n) + j] = root;
+            for (int i = j + 1; i < n; i++)
+            {
+                l[(i * n) + j] = (h[(index[i] * stride) + index[j]] - Dot(l.Slice(i * n, j), rowJ)) / root;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>
     /// Like <see cref="TryFactor"/>, but a pivot at or below <paramref name="relative"/> times its diagonal
     /// entry marks that row as dependent on the ones before it: returns its index (the factor is then
     /// incomplete), or −1 when the whole matrix was factored.

@@ -1,3 +1,5 @@
+using System.Numerics;
+
 namespace Rto.Optimization.Optimizers;
 
 /// <summary>
@@ -151,12 +153,7 @@ internal sealed class LeastSquaresDesign
         into[..terms].Clear();
         for (int r = 0; r < _m; r++)
         {
-            double weight = v[r];
-            ReadOnlySpan<double> row = a.Slice(r * terms, terms);
-            for (int c = 0; c < terms; c++)
-            {
-                into[c] += row[c] * weight;
-            }
+            AddScaled(into[..terms], a.Slice(r * terms, terms), v[r]);
         }
     }
 
@@ -232,11 +229,7 @@ internal sealed class LeastSquaresDesign
                         continue;
                     }
 
-                    Span<double> target = normal.Slice(c * terms, c + 1);
-                    for (int k = 0; k <= c; k++)
-                    {
-                        target[k] += rc * row[k];
-                    }
+                    AddScaled(normal.Slice(c * terms, c + 1), row[..(c + 1)], rc);
                 }
             }
 
@@ -283,6 +276,30 @@ internal sealed class LeastSquaresDesign
                     row[c++] = w * d[i] * d[j];
                 }
             }
+        }
+    }
+
+    /// <summary>
+    /// target[k] += factor·source[k], several elements at a time. Each element gets exactly the scalar
+    /// loop's two roundings (a multiply, then an add: .NET never fuses them), so the bits do not depend on
+    /// the vector width, and a replay on another machine proposes the same candidates.
+    /// </summary>
+    private static void AddScaled(Span<double> target, ReadOnlySpan<double> source, double factor)
+    {
+        int k = 0;
+        if (Vector.IsHardwareAccelerated && target.Length >= Vector<double>.Count)
+        {
+            var scale = new Vector<double>(factor);
+            for (; k <= target.Length - Vector<double>.Count; k += Vector<double>.Count)
+            {
+                Vector<double> product = new Vector<double>(source[k..]) * scale;
+                (new Vector<double>(target[k..]) + product).CopyTo(target[k..]);
+            }
+        }
+
+        for (; k < target.Length; k++)
+        {
+            target[k] += factor * source[k];
         }
     }
 

@@ -12,6 +12,7 @@ internal abstract class SequentialOptimizer
     private double[]? _pending;
     private readonly List<Trial> _history = [];
     private readonly HashSet<CandidateKey> _evaluated = [];
+    private double[]? _keyBuffer;
 
     protected SequentialOptimizer(OptimizationProblem problem, int seed)
     {
@@ -30,7 +31,13 @@ internal abstract class SequentialOptimizer
     protected IReadOnlyList<Trial> History => _history;
 
     /// <summary>True when exactly this candidate was evaluated before (a hash lookup, for ranking many lattice points).</summary>
-    protected bool WasEvaluatedExactly(double[] unit) => _evaluated.Contains(new CandidateKey(Space.ToCandidate(unit)));
+    protected bool WasEvaluatedExactly(ReadOnlySpan<double> unit)
+    {
+        // The lookup key wraps a reused buffer: a lookup never stores it, and ranking thousands of lattice points allocates nothing.
+        _keyBuffer ??= new double[Space.Variables];
+        Space.ToCandidate(unit, _keyBuffer);
+        return _evaluated.Contains(new CandidateKey(_keyBuffer));
+    }
 
     /// <summary>The evaluation of the point most recently yielded by <see cref="Steps"/>.</summary>
     protected Trial Last => _history[^1];

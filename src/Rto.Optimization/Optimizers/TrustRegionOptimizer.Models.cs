@@ -30,7 +30,7 @@ internal sealed partial class TrustRegionOptimizer
             order[k] = (ScaledDistance(History[from + k].Unit, centre.Unit, radii), from + k);
         }
 
-        order.Sort();
+        SmallestFirst(order, m);
         double worst = double.NegativeInfinity;
         for (int r = 0; r < m; r++)
         {
@@ -132,6 +132,61 @@ internal sealed partial class TrustRegionOptimizer
     {
         double kernel = Math.Sqrt(MaxFitWork / terms);
         return kernel < terms ? (int)kernel : (int)Math.Min(int.MaxValue, MaxFitWork / ((double)terms * terms));
+    }
+
+    /// <summary>
+    /// Puts the <paramref name="m"/> smallest items first, sorted (the rest in no order): the same first m as a
+    /// full sort, since (distance, index) pairs are all different, for O(R + m log m) instead of O(R log R).
+    /// </summary>
+    private static void SmallestFirst(Span<(double Distance, int Index)> items, int m)
+    {
+        int low = 0, high = items.Length - 1;
+        while (m < items.Length && low < high)
+        {
+            // Quickselect with the middle element as pivot: deterministic, and near-sorted input stays cheap.
+            (double Distance, int Index) pivot = items[low + ((high - low) / 2)];
+            int i = low, j = high;
+            while (i <= j)
+            {
+                while (Compare(items[i], pivot) < 0)
+                {
+                    i++;
+                }
+
+                while (Compare(items[j], pivot) > 0)
+                {
+                    j--;
+                }
+
+                if (i <= j)
+                {
+                    (items[i], items[j]) = (items[j], items[i]);
+                    i++;
+                    j--;
+                }
+            }
+
+            if (m - 1 <= j)
+            {
+                high = j;
+            }
+            else if (m - 1 >= i)
+            {
+                low = i;
+            }
+            else
+            {
+                break;
+            }
+        }
+
+        items[..m].Sort();
+    }
+
+    private static int Compare((double Distance, int Index) a, (double Distance, int Index) b)
+    {
+        int byDistance = a.Distance.CompareTo(b.Distance);
+        return byDistance != 0 ? byDistance : a.Index.CompareTo(b.Index);
     }
 
     /// <summary>A constraint not measured at every near point (NaN values): its own design over the points where it was.</summary>
