@@ -127,16 +127,19 @@ public static class OptimizerThroughputCommand
                 [Constraint.Between("y", -1000, double.MaxValue)],
                 maximize: true,
                 budget);
-            return (() => problem, x =>
-            {
-                double y = 10 - ((x[0] - 2) * (x[0] - 2)) - ((x[1] + 3) * (x[1] + 3)) - ((x[2] - 4) * (x[2] - 4)) - ((x[3] - 1) * (x[3] - 1));
-                return new Evaluation(y, [y]);
-            });
+            return (() => problem, LoadEvaluation);
         }
 
         BuiltInModel model = BuiltInModels.All.Single(m => m.Id == id);
         OptimizationProblem shared = model.CreateProblem(budget);
         return (() => shared, model.EvaluateCandidate);
+    }
+
+    /// <summary>The load generator's evaluation: the parabola, reported as the objective and as CV y.</summary>
+    private static Evaluation LoadEvaluation(double[] x)
+    {
+        double y = 10 - ((x[0] - 2) * (x[0] - 2)) - ((x[1] + 3) * (x[1] + 3)) - ((x[2] - 4) * (x[2] - 4)) - ((x[3] - 1) * (x[3] - 1));
+        return new Evaluation(y, [y]);
     }
 
     private static int Int(string[] args, string name, int fallback) => int.Parse(Option(args, name, fallback.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);
