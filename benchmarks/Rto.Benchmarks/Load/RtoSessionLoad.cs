@@ -5,7 +5,7 @@ using Grpc.Net.Client;
 using Grpc.RtoApi;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
-using Rto.Client.Messaging;
+using Rto.Client;
 using Rto.Server.Hosting;
 
 namespace Rto.Benchmarks.Load;
@@ -54,7 +54,7 @@ public static class RtoSessionLoad
             address = $"127.0.0.1:{endPoint.Port}";
         }
 
-        GrpcChannel[] channels = [.. Enumerable.Range(0, settings.Channels).Select(_ => GrpcChannel.ForAddress(MessengerClient.ParseAddress(address)))];
+        GrpcChannel[] channels = [.. Enumerable.Range(0, settings.Channels).Select(_ => GrpcChannel.ForAddress(GrpcAddress.Parse(address)))];
         try
         {
             return settings.Mode == "idle"
@@ -176,7 +176,7 @@ public static class RtoSessionLoad
             await using (WebApplication first = InProcessServer(sessions))
             {
                 await first.StartAsync();
-                using GrpcChannel channel = GrpcChannel.ForAddress(MessengerClient.ParseAddress($"127.0.0.1:{first.Services.GetRequiredService<RtoEndpoints>().GetEndPoint("rto").Port}"));
+                using GrpcChannel channel = GrpcChannel.ForAddress(GrpcAddress.Parse($"127.0.0.1:{first.Services.GetRequiredService<RtoEndpoints>().GetEndPoint("rto").Port}"));
                 var rto = new RtoService.RtoServiceClient(channel);
                 using var gate = new SemaphoreSlim(64);
                 await Task.WhenAll(Enumerable.Range(0, settings.Sessions).Select(async _ =>

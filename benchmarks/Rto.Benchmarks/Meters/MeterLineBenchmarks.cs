@@ -37,5 +37,5 @@ public class MeterLineBenchmarks
     public bool Parse() => MeterLineParser.TryParse(_line, out _);
 
     [Benchmark]
-    public bool ParseAndValidate() => MetersConnectionHandler.Validate(_line, _registry, out _) is null;
+    public bool ParseAndValidate() => MeterLineParser.TryParse(_line, out MeterReading reading) && MetersConnectionHandler.Validate(reading, _registry) is null;
 }

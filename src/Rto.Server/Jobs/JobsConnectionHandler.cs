@@ -4,6 +4,7 @@ using System.IO.Pipelines;
 using System.Text.Json;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Options;
+using Rto.Protocols;
 using Rto.Protocols.Jobs;
 
 using Rto.Server.Hosting;
@@ -46,7 +47,7 @@ internal sealed partial class JobsConnectionHandler(JobRunner runner, JobsActivi
         PipeReader input = connection.Transport.Input;
         PipeWriter output = connection.Transport.Output;
         CancellationToken closing = connection.CloseRequested();
-        var framer = new JsonFrameReader(_options.MaxFrameSize);
+        var reader = new JobRequestReader(_options.MaxFrameSize);
         while (true)
         {
             ReadResult result;
@@ -73,19 +74,22 @@ internal sealed partial class JobsConnectionHandler(JobRunner runner, JobsActivi
             bool answered = false, keepAlive = false, close = false;
             while (!close)
             {
-                JsonFrameStatus status = framer.TryReadFrame(ref buffer, out ReadOnlySequence<byte> frame);
-                if (status == JsonFrameStatus.NeedMoreData)
+                long started = _instruments.MeasuresDuration ? Stopwatch.GetTimestamp() : 0;
+                SequencePosition consumed = buffer.Start, examined = buffer.End;
+                bool taken = reader.TryParseMessage(buffer, ref consumed, ref examined, out JobEnvelope? request);
+                buffer = buffer.Slice(consumed);
+                if (!taken)
                 {
                     break;
                 }
 
-                long started = _instruments.MeasuresDuration ? Stopwatch.GetTimestamp() : 0;
+                using JobEnvelope message = request!;
                 _instruments.Requests(1);
-                if (status == JsonFrameStatus.Frame)
+                if (message.Status == MessageStatus.Valid)
                 {
                     try
                     {
-                        keepAlive = await AnswerAsync(frame, output, closing);
+                        keepAlive = await AnswerAsync(message, output, closing);
                         answered = true;
                     }
                     catch (Exception ex) when (ex is JsonException or ArgumentException or InvalidOperationException)
@@ -99,10 +103,8 @@ internal sealed partial class JobsConnectionHandler(JobRunner runner, JobsActivi
                 }
                 else
                 {
-                    _instruments.Errors(status == JsonFrameStatus.TooLarge ? "too_large" : "invalid_json");
-                    JobReplyWriter.WriteNoHeader(output, status == JsonFrameStatus.TooLarge
-                        ? $"The request is larger than the maximum of {_options.MaxFrameSize} bytes."
-                        : $"The request is not valid JSON: {framer.InvalidReason}");
+                    _instruments.Errors(message.Status == MessageStatus.TooLarge ? "too_large" : "invalid_json");
+                    JobReplyWriter.WriteNoHeader(output, message.Error!);
                     close = true;
                 }
 
@@ -125,32 +127,30 @@ internal sealed partial class JobsConnectionHandler(JobRunner runner, JobsActivi
     }
 
     /// <summary>Answers one request; returns whether it asked to keep the connection open.</summary>
-    private async ValueTask<bool> AnswerAsync(ReadOnlySequence<byte> frame, PipeWriter output, CancellationToken closing)
+    private async ValueTask<bool> AnswerAsync(JobEnvelope envelope, PipeWriter output, CancellationToken closing)
     {
-        using JsonDocument document = JsonDocument.Parse(frame);
-        JsonElement request = document.RootElement;
-        if (request.ValueKind != JsonValueKind.Object)
+        JsonElement request = envelope.Root;
+        if (!envelope.IsObject)
         {
             _instruments.Errors("not_an_object");
             JobReplyWriter.WriteNoHeader(output, $"The request must be a JSON object, not {request.ValueKind.ToString().ToLowerInvariant()}.");
             return false;
         }
 
-        bool keepAlive = request.TryGetProperty("KeepAlive", out JsonElement k) && k.ValueKind == JsonValueKind.True;
-        if (!request.TryGetProperty("Header", out JsonElement header) || header.ValueKind != JsonValueKind.String)
+        if (envelope.Header is not { } header)
         {
             _instruments.Errors("no_header");
             JobReplyWriter.WriteNoHeader(output, "The request has no \"Header\" string member.");
-            return keepAlive;
+            return envelope.KeepAlive;
         }
 
-        if (header.ValueEquals(JobHeaders.Info) || string.Equals(header.GetString(), JobHeaders.Info, StringComparison.OrdinalIgnoreCase))
+        if (string.Equals(header, JobHeaders.Info, StringComparison.OrdinalIgnoreCase))
         {
-            AnswerInfo(request, output);
+            AnswerInfo(envelope, output);
         }
-        else if (string.Equals(header.GetString(), JobHeaders.Dask, StringComparison.OrdinalIgnoreCase))
+        else if (string.Equals(header, JobHeaders.Dask, StringComparison.OrdinalIgnoreCase))
         {
-            await AnswerJobAsync(request, output, closing);
+            await AnswerJobAsync(envelope, output, closing);
         }
         else
         {
@@ -158,12 +158,13 @@ internal sealed partial class JobsConnectionHandler(JobRunner runner, JobsActivi
             JobReplyWriter.WriteReply(output, request, JobStatus.Error, "Unknown header.");
         }
 
-        return keepAlive;
+        return envelope.KeepAlive;
     }
 
-    private void AnswerInfo(JsonElement request, PipeWriter output)
+    private void AnswerInfo(JobEnvelope envelope, PipeWriter output)
     {
-        string? what = request.TryGetProperty("Request", out JsonElement r) && r.ValueKind == JsonValueKind.String ? r.GetString() : null;
+        JsonElement request = envelope.Root;
+        string? what = envelope.GetInfoRequest();
         string status = $"Status: {(activity.RunningJobs > 0 ? "Work" : "Ready")}";
         string dask = $"Dask process: {activity.RunningJobs}";
 
@@ -188,21 +189,10 @@ internal sealed partial class JobsConnectionHandler(JobRunner runner, JobsActivi
         JobReplyWriter.WriteReply(output, request, JobStatus.Complete, answer);
     }
 
-    private async Task AnswerJobAsync(JsonElement request, PipeWriter output, CancellationToken closing)
+    private async Task AnswerJobAsync(JobEnvelope envelope, PipeWriter output, CancellationToken closing)
     {
-        JobRequest? job = null;
-        if (request.TryGetProperty("Request", out JsonElement r) && r.ValueKind == JsonValueKind.Object)
-        {
-            try
-            {
-                job = r.Deserialize(JobsJsonContext.Default.JobRequest);
-            }
-            catch (JsonException)
-            {
-                job = null;
-            }
-        }
-
+        JsonElement request = envelope.Root;
+        JobRequest? job = envelope.GetJobRequest();
         if (job is null)
         {
             _instruments.Errors("invalid_job_request");

@@ -27,8 +27,8 @@ internal sealed partial class MetersConnectionHandler(
     {
         PipeReader input = connection.Transport.Input;
         CancellationToken closing = connection.CloseRequested();
-        var framer = new LineFramer(_maxLineLength);
-        var batch = new Batch(new ArrayBufferWriter<byte>(16 * 1024), new byte[_maxLineLength + 1]);
+        var reader = new MeterLineReader(_maxLineLength);
+        var batch = new Batch(new ArrayBufferWriter<byte>(16 * 1024));
         try
         {
             while (true)
@@ -40,7 +40,7 @@ internal sealed partial class MetersConnectionHandler(
 
                 long started = _instruments.MeasuresDuration ? Stopwatch.GetTimestamp() : 0;
                 ReadOnlySequence<byte> buffer = result.Buffer;
-                ProcessLines(ref framer, ref buffer, ref batch, connection.RemoteEndPoint);
+                ProcessLines(ref reader, ref buffer, ref batch, connection.RemoteEndPoint);
                 Commit(ref batch);
                 _instruments.BytesReceived(result.Buffer.Length - buffer.Length);
                 _instruments.Duration(started);
@@ -66,45 +66,26 @@ internal sealed partial class MetersConnectionHandler(
         await connection.Transport.Output.CompleteAsync();
     }
 
-    private void ProcessLines(ref LineFramer framer, ref ReadOnlySequence<byte> buffer, ref Batch batch, System.Net.EndPoint? remote)
+    private void ProcessLines(ref MeterLineReader reader, ref ReadOnlySequence<byte> buffer, ref Batch batch, System.Net.EndPoint? remote)
     {
         while (true)
         {
-            LineReadStatus status = framer.TryReadLine(ref buffer, out ReadOnlySequence<byte> line);
-            if (status == LineReadStatus.NeedMoreData)
+            SequencePosition consumed = buffer.Start, examined = buffer.End;
+            bool taken = reader.TryParseMessage(buffer, ref consumed, ref examined, out MeterLine line);
+            buffer = buffer.Slice(consumed);
+            if (!taken)
             {
                 return;
             }
 
-            if (status == LineReadStatus.LineTooLong)
-            {
-                batch.Malformed++;
-                LogReject(MeterRejectReason.Malformed, remote, default);
-                continue;
-            }
-
-            if (line.IsEmpty)
-            {
-                continue;
-            }
-
-            if (line.IsSingleSegment)
-            {
-                Handle(line.FirstSpan, ref batch, remote);
-            }
-            else
-            {
-                // Lines are bounded by MaxLineLength; one split across segments is copied once.
-                Span<byte> copy = batch.Scratch.AsSpan(0, (int)line.Length);
-                line.CopyTo(copy);
-                Handle(copy, ref batch, remote);
-            }
+            Handle(line, ref batch, remote);
         }
     }
 
-    private void Handle(ReadOnlySpan<byte> line, ref Batch batch, System.Net.EndPoint? remote)
+    private void Handle(in MeterLine line, ref Batch batch, System.Net.EndPoint? remote)
     {
-        MeterRejectReason? reason = Validate(line, registry, out MeterReading reading);
+        MeterReading reading = line.Reading;
+        MeterRejectReason? reason = line.Status == MessageStatus.Valid ? Validate(reading, registry) : MeterRejectReason.Malformed;
         if (reason is null)
         {
             store.Add(reading);
@@ -126,17 +107,12 @@ internal sealed partial class MetersConnectionHandler(
                 break;
         }
 
-        LogReject(reason.Value, remote, line);
+        LogReject(reason.Value, remote, line.Text);
     }
 
-    /// <summary>Parses and validates one line; null when the reading is valid.</summary>
-    internal static MeterRejectReason? Validate(ReadOnlySpan<byte> line, MeterRegistry registry, out MeterReading reading)
+    /// <summary>Checks a parsed reading against the registry; null when it is valid.</summary>
+    internal static MeterRejectReason? Validate(in MeterReading reading, MeterRegistry registry)
     {
-        if (!MeterLineParser.TryParse(line, out reading))
-        {
-            return MeterRejectReason.Malformed;
-        }
-
         if (!registry.TryGet(reading.Ip, out MeterDefinition meter))
         {
             return MeterRejectReason.UnknownMeter;
@@ -178,10 +154,9 @@ internal sealed partial class MetersConnectionHandler(
         }
     }
 
-    private struct Batch(ArrayBufferWriter<byte> log, byte[] scratch)
+    private struct Batch(ArrayBufferWriter<byte> log)
     {
         public readonly ArrayBufferWriter<byte> Log = log;
-        public readonly byte[] Scratch = scratch;
         public long Accepted;
         public long Malformed;
         public long UnknownMeter;

@@ -28,7 +28,7 @@ internal sealed partial class MetricsConnectionHandler(MetricStore store, IOptio
         PipeReader input = connection.Transport.Input;
         PipeWriter output = connection.Transport.Output;
         CancellationToken closing = connection.CloseRequested();
-        var framer = new LineFramer(_maxLineLength);
+        var reader = new MetricsRequestReader(_maxLineLength);
         try
         {
             while (true)
@@ -44,7 +44,7 @@ internal sealed partial class MetricsConnectionHandler(MetricStore store, IOptio
                 bool outputOpen = true;
                 while (outputOpen)
                 {
-                    Batch batch = ProcessLines(ref framer, ref buffer, output, ref tally);
+                    Batch batch = ProcessLines(ref reader, ref buffer, output, ref tally);
                     if (batch.CommitPosition > 0)
                     {
                         store.Commit(batch.CommitPosition);
@@ -100,7 +100,7 @@ internal sealed partial class MetricsConnectionHandler(MetricStore store, IOptio
         _instruments.Duration(started);
     }
 
-    private Batch ProcessLines(ref LineFramer framer, ref ReadOnlySequence<byte> buffer, PipeWriter output, ref BatchTally tally)
+    private Batch ProcessLines(ref MetricsRequestReader reader, ref ReadOnlySequence<byte> buffer, PipeWriter output, ref BatchTally tally)
     {
         long commitPosition = 0;
         while (true)
@@ -111,58 +111,36 @@ internal sealed partial class MetricsConnectionHandler(MetricStore store, IOptio
                 return new Batch(commitPosition, BatchStop.OutputFull);
             }
 
-            LineReadStatus status = framer.TryReadLine(ref buffer, out ReadOnlySequence<byte> line);
-            if (status == LineReadStatus.NeedMoreData)
+            SequencePosition consumed = buffer.Start, examined = buffer.End;
+            bool taken = reader.TryParseMessage(buffer, ref consumed, ref examined, out MetricsRequest request);
+            buffer = buffer.Slice(consumed);
+            if (!taken)
             {
                 return new Batch(commitPosition, BatchStop.NeedMoreData);
             }
 
             tally.Requests++;
-            if (status == LineReadStatus.LineTooLong)
-            {
-                tally.TooLong++;
-                MetricsResponseWriter.WriteError(output);
-                continue;
-            }
-
-            if (ExecuteLine(line, output, ref commitPosition, ref tally.Malformed))
+            if (Execute(request, output, ref commitPosition, ref tally))
             {
                 return new Batch(commitPosition, BatchStop.GetAll);
             }
         }
     }
 
-    /// <summary>Answers one line; returns true for <c>get *</c>, which the caller streams.</summary>
-    private bool ExecuteLine(in ReadOnlySequence<byte> line, PipeWriter output, ref long commitPosition, ref long malformed)
+    /// <summary>Answers one request line; returns true for <c>get *</c>, which the caller streams.</summary>
+    private bool Execute(in MetricsRequest request, PipeWriter output, ref long commitPosition, ref BatchTally tally)
     {
-        if (line.IsSingleSegment)
+        if (request.Status != MessageStatus.Valid)
         {
-            return Execute(line.FirstSpan, output, ref commitPosition, ref malformed);
-        }
-
-        // A line split across buffer segments is copied once; lines are bounded by MaxLineLength.
-        int length = (int)line.Length;
-        byte[]? rented = null;
-        Span<byte> copy = length <= 512 ? stackalloc byte[length] : (rented = ArrayPool<byte>.Shared.Rent(length)).AsSpan(0, length);
-        try
-        {
-            line.CopyTo(copy);
-            return Execute(copy, output, ref commitPosition, ref malformed);
-        }
-        finally
-        {
-            if (rented is not null)
+            if (request.Status == MessageStatus.TooLarge)
             {
-                ArrayPool<byte>.Shared.Return(rented);
+                tally.TooLong++;
             }
-        }
-    }
+            else
+            {
+                tally.Malformed++;
+            }
 
-    private bool Execute(ReadOnlySpan<byte> line, PipeWriter output, ref long commitPosition, ref long malformed)
-    {
-        if (!MetricsRequestParser.TryParse(line, out MetricsRequest request))
-        {
-            malformed++;
             MetricsResponseWriter.WriteError(output);
             return false;
         }

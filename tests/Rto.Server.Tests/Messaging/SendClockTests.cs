@@ -1,5 +1,5 @@
 using Google.Protobuf.WellKnownTypes;
-using Rto.Client.Messaging;
+using Rto.Client.Messenger;
 using Rto.Server.Messaging;
 
 namespace Rto.Server.Tests.Messaging;
