@@ -22,7 +22,7 @@ ENV Metrics__Address=0.0.0.0 \
     Jobs__Address=0.0.0.0 \
     Messenger__Address=0.0.0.0 \
     Meters__Address=0.0.0.0 \
-    Rto__Address=0.0.0.0 \
+    Optimization__Address=0.0.0.0 \
     Health__Address=0.0.0.0 \
     ASPNETCORE_HTTP_PORTS=
 EXPOSE 8888 27700 51075 44444 8090 5081 8091

@@ -1,5 +1,6 @@
-// Talks to a running Rto server with every client of the Rto.Client package, restored BY VERSION
-// from the local feed artifacts/packages (see README.md), exactly as a user's project would.
+// Talks to a running Rto server with every client of the Rto.Client package, and runs a short
+// optimization with the Rto.Optimization package, both restored BY VERSION from the local feed
+// artifacts/packages (see README.md), exactly as a user's project would.
 //
 //   dotnet pack Rto.sln -c Release -o artifacts/packages
 //   dotnet run --project samples/Rto.Samples.PackageConsumer -- [--host H] [--metrics-port N] ...

@@ -3,11 +3,11 @@ using System.Globalization;
 namespace Rto.Samples.PackageConsumer;
 
 /// <summary>Where the server's endpoints are; the defaults are the server's default ports.</summary>
-internal sealed record ServerAddress(string Host, int MetricsPort, int JobsPort, int MessengerPort, int MetersPort, int MetersHttpPort, int RtoPort)
+internal sealed record ServerAddress(string Host, int MetricsPort, int JobsPort, int MessengerPort, int MetersPort, int MetersHttpPort, int OptimizationPort)
 {
     public const string Usage =
         "usage: Rto.Samples.PackageConsumer [--host 127.0.0.1] [--metrics-port 8888] [--jobs-port 27700] " +
-        "[--messenger-port 51075] [--meters-port 44444] [--meters-http-port 8090] [--rto-port 5081]";
+        "[--messenger-port 51075] [--meters-port 44444] [--meters-http-port 8090] [--optimization-port 5081]";
 
     /// <exception cref="FormatException">An unknown option, a missing value or a bad port.</exception>
     public static ServerAddress Parse(string[] args)
@@ -29,7 +29,7 @@ internal sealed record ServerAddress(string Host, int MetricsPort, int JobsPort,
                 "--messenger-port" => address with { MessengerPort = Port(args[i], value) },
                 "--meters-port" => address with { MetersPort = Port(args[i], value) },
                 "--meters-http-port" => address with { MetersHttpPort = Port(args[i], value) },
-                "--rto-port" => address with { RtoPort = Port(args[i], value) },
+                "--optimization-port" => address with { OptimizationPort = Port(args[i], value) },
                 _ => throw new FormatException($"Unknown option {args[i]}."),
             };
         }

@@ -5,6 +5,8 @@ using Rto.Client.Messenger;
 using Rto.Client.Meters;
 using Rto.Client.Metrics;
 using Rto.Client.Optimization;
+using Rto.Optimization;
+using Rto.Optimization.Models;
 using Rto.Protocols.Jobs;
 using Rto.Protocols.Meters;
 
@@ -13,7 +15,7 @@ namespace Rto.Samples.PackageConsumer;
 /// <summary>One round trip with one client; returns what it saw, throws when the server disagrees.</summary>
 internal delegate Task<string> ServerCheck(ServerAddress server, CancellationToken cancellationToken);
 
-/// <summary>A round trip per client of the Rto.Client package.</summary>
+/// <summary>A round trip per client of the Rto.Client package, and the Rto.Optimization package on its own.</summary>
 internal static class ServerChecks
 {
     /// <summary>Every check, run in this order. A new client gets its check by adding a line here.</summary>
@@ -23,13 +25,47 @@ internal static class ServerChecks
         ("jobs", JobsAsync),
         ("messenger", MessengerAsync),
         ("meters", MetersAsync),
-        ("rto", OptimizationAsync),
+        ("optimization", OptimizationAsync),
+        ("optimization-library", (_, _) => Task.FromResult(Optimize())),
     ];
+
+    /// <summary>
+    /// The packed Rto.Optimization without the server: a formula model (compiled in the package)
+    /// bound to a problem with a continuous, an integer and a bool variable and a limit that binds,
+    /// optimized by the default method. The constrained minimum is x = 1.5, n = 4, on = 1.
+    /// </summary>
+    private static string Optimize()
+    {
+        FormulaModel model = FormulaModel.Parse(
+            "bowl", "inputs: x, n, on\ncv load = x * (1 + on)\nobjective = (x - 2)^2 + (n - 4)^2 - 2*on\n", "bowl.model");
+        var problem = new OptimizationProblem(
+            [DecisionVariable.Continuous("x", -5, 5), DecisionVariable.Integer("n", 0, 10), DecisionVariable.Bool("on")],
+            [Constraint.AtMost("load", 3)],
+            maximize: false,
+            maxEvaluations: 60);
+        if (!ModelBinding.TryCreate(model, problem, out ModelBinding? binding, out string? error))
+        {
+            throw new InvalidOperationException(error);
+        }
+
+        Optimizer optimizer = Optimizer.Create(OptimizationMethods.TrustRegion, problem, seed: 42);
+        while (!optimizer.IsBudgetSpent)
+        {
+            double[] candidate = optimizer.Ask();
+            optimizer.Tell(candidate, binding.EvaluateCandidate(candidate));
+        }
+
+        EvaluatedCandidate best = optimizer.Best ?? throw new InvalidOperationException("no best point after the budget");
+        double[] expected = [1.5, 4, 1];
+        return best.IsFeasible && best.Candidate.Zip(expected).All(p => Math.Abs(p.First - p.Second) < 1e-6)
+            ? string.Create(CultureInfo.InvariantCulture, $"{optimizer.Evaluations} evaluations, best (evaluation {best.Number}) at ({string.Join(", ", best.Candidate)}), objective {best.Objective}")
+            : throw new InvalidOperationException(string.Create(CultureInfo.InvariantCulture, $"the best point is ({string.Join(", ", best.Candidate)}), {(best.IsFeasible ? "feasible" : "infeasible")}, not (1.5, 4, 1)"));
+    }
 
     private static async Task<string> OptimizationAsync(ServerAddress server, CancellationToken cancellationToken)
     {
         // A small optimization evaluated by the server's built-in parabola4 model (maximum 10).
-        await using var client = await OptimizationClient.ConnectAsync(server.Host, server.RtoPort, cancellationToken: cancellationToken);
+        await using var client = await OptimizationClient.ConnectAsync(server.Host, server.OptimizationPort, cancellationToken: cancellationToken);
         var definition = new OptimizationSessionDefinition(
             [.. Enumerable.Range(1, 4).Select(i => new ManipulatedVariable($"x{i}", -10, 10))], [new ControlledVariable("y")], MaxIterations: 20)
         { Maximize = true, ModelId = "parabola4" };

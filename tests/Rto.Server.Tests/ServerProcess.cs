@@ -18,10 +18,15 @@ internal sealed partial class ServerProcess : IAsyncDisposable
 
     public IPEndPoint MetersEndPoint => EndPoint("meters");
 
+    public IPEndPoint JobsEndPoint => EndPoint("jobs");
+
+    /// <summary>The server's process id (for reading its memory from /proc).</summary>
+    public int Id => _process.Id;
+
     public IPEndPoint MetersHttpEndPoint => EndPoint("meters-http");
 
-    /// <summary>The RTO gRPC endpoint (known once <see cref="StartAsync"/> returns).</summary>
-    public Task<IPEndPoint> RtoEndPointAsync => Task.FromResult(EndPoint("rto"));
+    /// <summary>The optimization gRPC endpoint (known once <see cref="StartAsync"/> returns).</summary>
+    public Task<IPEndPoint> OptimizationEndPointAsync => Task.FromResult(EndPoint("optimization"));
 
     public string Output
     {
@@ -45,7 +50,7 @@ internal sealed partial class ServerProcess : IAsyncDisposable
             WorkingDirectory = AppContext.BaseDirectory,
         };
         info.ArgumentList.Add(serverDll);
-        foreach (string arg in (string[])["--Metrics:Port=0", $"--Metrics:DataDirectory={dataDirectory}", "--Jobs:Port=0", $"--Jobs:SampleDirectory={Path.Combine(dataDirectory, "jobs-sample")}", "--Messenger:Address=127.0.0.1", "--Messenger:Port=0", "--Meters:Port=0", "--Meters:HttpPort=0", $"--Meters:DataDirectory={Path.Combine(dataDirectory, "meters")}", $"--Meters:PlotDirectory={Path.Combine(dataDirectory, "plots")}", "--Health:Port=0", "--Rto:Port=0", $"--Rto:SessionsDirectory={Path.Combine(dataDirectory, "rto", "sessions")}", .. settings])
+        foreach (string arg in (string[])["--Metrics:Port=0", $"--Metrics:DataDirectory={dataDirectory}", "--Jobs:Port=0", $"--Jobs:SampleDirectory={Path.Combine(dataDirectory, "jobs-sample")}", "--Messenger:Address=127.0.0.1", "--Messenger:Port=0", "--Meters:Port=0", "--Meters:HttpPort=0", $"--Meters:DataDirectory={Path.Combine(dataDirectory, "meters")}", $"--Meters:PlotDirectory={Path.Combine(dataDirectory, "plots")}", "--Health:Port=0", "--Optimization:Port=0", $"--Optimization:SessionsDirectory={Path.Combine(dataDirectory, "rto", "sessions")}", .. settings])
         {
             info.ArgumentList.Add(arg);
         }

@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using System.Net;
+using Rto.Server.Endpoints;
 using Rto.Server.Hosting;
 
 namespace Rto.Server.Tests;
@@ -21,28 +22,28 @@ internal sealed class TestServer : IAsyncDisposable
     /// <summary>The one data root of the jobs endpoint: <c>DataDirectory/jobs</c>.</summary>
     public string JobsRoot => Path.Combine(DataDirectory, "jobs");
 
-    public IPEndPoint JobsEndPoint => _app.Services.GetRequiredService<RtoEndpoints>().GetEndPoint("jobs");
+    public IPEndPoint JobsEndPoint => _app.Services.GetRequiredService<ServerEndpoints>().GetEndPoint(EndpointNames.Jobs);
 
-    public IPEndPoint MetricsEndPoint => _app.Services.GetRequiredService<RtoEndpoints>().GetEndPoint("metrics");
+    public IPEndPoint MetricsEndPoint => _app.Services.GetRequiredService<ServerEndpoints>().GetEndPoint(EndpointNames.Metrics);
 
-    public IPEndPoint MetersEndPoint => _app.Services.GetRequiredService<RtoEndpoints>().GetEndPoint("meters");
+    public IPEndPoint MetersEndPoint => _app.Services.GetRequiredService<ServerEndpoints>().GetEndPoint(EndpointNames.Meters);
 
-    public IPEndPoint MetersHttpEndPoint => _app.Services.GetRequiredService<RtoEndpoints>().GetEndPoint("meters-http");
+    public IPEndPoint MetersHttpEndPoint => _app.Services.GetRequiredService<ServerEndpoints>().GetEndPoint(EndpointNames.MetersHttp);
 
-    public IPEndPoint HealthEndPoint => _app.Services.GetRequiredService<RtoEndpoints>().GetEndPoint("health");
+    public IPEndPoint HealthEndPoint => _app.Services.GetRequiredService<ServerEndpoints>().GetEndPoint(EndpointNames.Health);
 
-    public IPEndPoint MessengerEndPoint => _app.Services.GetRequiredService<RtoEndpoints>().GetEndPoint("messenger");
+    public IPEndPoint MessengerEndPoint => _app.Services.GetRequiredService<ServerEndpoints>().GetEndPoint(EndpointNames.Messenger);
 
     /// <summary>The messenger endpoint as a client address, <c>127.0.0.1:port</c>.</summary>
     public string MessengerAddress => $"127.0.0.1:{MessengerEndPoint.Port}";
 
-    public IPEndPoint RtoEndPoint => _app.Services.GetRequiredService<RtoEndpoints>().GetEndPoint("rto");
+    public IPEndPoint OptimizationEndPoint => _app.Services.GetRequiredService<ServerEndpoints>().GetEndPoint(EndpointNames.Optimization);
 
-    /// <summary>The RTO endpoint as a client address, <c>127.0.0.1:port</c>.</summary>
-    public string RtoAddress => $"127.0.0.1:{RtoEndPoint.Port}";
+    /// <summary>The optimization endpoint as a client address, <c>127.0.0.1:port</c>.</summary>
+    public string OptimizationAddress => $"127.0.0.1:{OptimizationEndPoint.Port}";
 
-    /// <summary>Where the RTO sessions' files are: <c>DataDirectory/rto/sessions</c>.</summary>
-    public string RtoSessionsDirectory => Path.Combine(DataDirectory, "rto", "sessions");
+    /// <summary>Where the optimization sessions' files are: <c>DataDirectory/rto/sessions</c> (as the default <c>data/rto/sessions</c>).</summary>
+    public string OptimizationSessionsDirectory => Path.Combine(DataDirectory, "rto", "sessions");
 
     public IServiceProvider Services => _app.Services;
 
@@ -64,7 +65,7 @@ internal sealed class TestServer : IAsyncDisposable
             "--Messenger:Address=127.0.0.1", "--Messenger:Port=0",
             "--Meters:Port=0", "--Meters:HttpPort=0", $"--Meters:DataDirectory={Path.Combine(dataDirectory, "meters")}", $"--Meters:PlotDirectory={Path.Combine(dataDirectory, "plots")}",
             "--Health:Port=0",
-            "--Rto:Address=127.0.0.1", "--Rto:Port=0", $"--Rto:SessionsDirectory={Path.Combine(dataDirectory, "rto", "sessions")}", $"--Rto:ModelsDirectory={Path.Combine(dataDirectory, "rto", "models")}",
+            "--Optimization:Address=127.0.0.1", "--Optimization:Port=0", $"--Optimization:SessionsDirectory={Path.Combine(dataDirectory, "rto", "sessions")}", $"--Optimization:ModelsDirectory={Path.Combine(dataDirectory, "rto", "models")}",
             .. settings,
         ];
         WebApplication app = RtoServer.Build(args, configure);

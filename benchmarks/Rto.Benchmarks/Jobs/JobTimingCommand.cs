@@ -33,7 +33,8 @@ public static class JobTimingCommand
         await File.WriteAllTextAsync(Path.Combine(directory, "stats.task"), "stats values\n");
         await File.WriteAllTextAsync(Path.Combine(directory, "work.sql"), "SELECT floor(time) AS second, avg(values) AS mean, max(values) AS peak FROM input GROUP BY 1 ORDER BY 1\n");
 
-        var executor = new JobExecutor(new DataRoots([directory]), Options.Create(new JobsOptions()));
+        // Room for the 10 M-row FFT (about 256 bytes per sample at its peak); the default 1 GiB refuses it.
+        var executor = new JobExecutor(new DataRoots([directory]), Options.Create(new JobsOptions { MaxJobMemory = 8L << 30, ThreadsPerJob = Environment.ProcessorCount }));
         Console.WriteLine("job          total      read   compute     write");
         foreach (string task in new[] { "fft.task", "stats.task", "work.sql" })
         {

@@ -15,9 +15,9 @@ internal static class LoadCommand
             return await MeterIngestLoad.RunAsync(args[1..]);
         }
 
-        if (args.Length > 0 && args[0] == "rto")
+        if (args.Length > 0 && args[0] == "optimization")
         {
-            return await RtoSessionLoad.RunAsync(args[1..]);
+            return await OptimizationSessionLoad.RunAsync(args[1..]);
         }
 
         if (args.Length == 0 || args[0] != "metrics")

@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Rto.Client;
 using Rto.Client.Messenger;
+using Rto.Server.Endpoints;
 using Rto.Server.Hosting;
 
 namespace Rto.Benchmarks.Load;
@@ -49,11 +50,11 @@ public static class MessengerFanOutLoad
         {
             server = RtoServer.Build(
             [
-                "--Metrics:Enabled=false", "--Jobs:Enabled=false", "--Meters:Enabled=false", "--Health:Enabled=false", "--Rto:Enabled=false", "--Messenger:Address=127.0.0.1", "--Messenger:Port=0",
+                "--Metrics:Enabled=false", "--Jobs:Enabled=false", "--Meters:Enabled=false", "--Health:Enabled=false", "--Optimization:Enabled=false", "--Messenger:Address=127.0.0.1", "--Messenger:Port=0",
                 $"--Messenger:StreamBufferCapacity={Math.Max(1024, settings.Window * 4)}", "--Logging:LogLevel:Default=Warning",
             ]);
             await server.StartAsync();
-            IPEndPoint endPoint = server.Services.GetRequiredService<RtoEndpoints>().GetEndPoint("messenger");
+            IPEndPoint endPoint = server.Services.GetRequiredService<ServerEndpoints>().GetEndPoint(EndpointNames.Messenger);
             address = $"127.0.0.1:{endPoint.Port}";
         }
 

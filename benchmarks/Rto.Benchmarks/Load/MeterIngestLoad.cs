@@ -6,8 +6,10 @@ using System.Net.Sockets;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Rto.Protocols.Meters;
+using Rto.Server.Endpoints;
 using Rto.Server.Hosting;
 using Rto.Server.Meters;
+using Rto.Server.Storage;
 
 namespace Rto.Benchmarks.Load;
 
@@ -43,7 +45,7 @@ public static class MeterIngestLoad
                 "--connections" => int.TryParse(rest[i + 1], CultureInfo.InvariantCulture, out connections) && connections > 0,
                 "--duration" => double.TryParse(rest[i + 1], CultureInfo.InvariantCulture, out duration) && duration > 0,
                 "--warmup" => double.TryParse(rest[i + 1], CultureInfo.InvariantCulture, out warmup) && warmup >= 0,
-                "--fsync" => Enum.TryParse<Rto.Server.Metrics.FsyncPolicy>(fsync = rest[i + 1], ignoreCase: false, out _),
+                "--fsync" => Enum.TryParse<FsyncPolicy>(fsync = rest[i + 1], ignoreCase: false, out _),
                 _ => false,
             };
             if (!ok)
@@ -56,14 +58,14 @@ public static class MeterIngestLoad
         string data = Path.Combine(Path.GetTempPath(), "rto-meters-load-" + Guid.NewGuid().ToString("N"));
         WebApplication server = RtoServer.Build(
         [
-            "--Metrics:Enabled=false", "--Jobs:Enabled=false", "--Messenger:Enabled=false", "--Health:Enabled=false", "--Rto:Enabled=false",
+            "--Metrics:Enabled=false", "--Jobs:Enabled=false", "--Messenger:Enabled=false", "--Health:Enabled=false", "--Optimization:Enabled=false",
             "--Meters:Port=0", "--Meters:HttpPort=-1", $"--Meters:DataDirectory={data}", $"--Meters:PlotDirectory={Path.Combine(data, "plots")}",
             $"--Meters:Fsync={fsync}", "--Logging:LogLevel:Default=Warning",
         ]);
         await server.StartAsync();
         try
         {
-            IPEndPoint endPoint = server.Services.GetRequiredService<RtoEndpoints>().GetEndPoint("meters");
+            IPEndPoint endPoint = server.Services.GetRequiredService<ServerEndpoints>().GetEndPoint(EndpointNames.Meters);
             MeterCounters counters = server.Services.GetRequiredService<MeterCounters>();
             Console.WriteLine($"meters ingest: {endPoint}, {connections} connections, warm-up {warmup} s, duration {duration} s, fsync {fsync}, {Environment.ProcessorCount} cores");
             byte[] block = BuildBlock();

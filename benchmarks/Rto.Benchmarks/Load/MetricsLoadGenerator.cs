@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Net;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
+using Rto.Server.Endpoints;
 using Rto.Server.Hosting;
 using Rto.Server.Metrics;
 
@@ -52,10 +53,10 @@ internal static class MetricsLoadGenerator
                     $"--Metrics:Fsync={options.Fsync}",
                     "--Logging:LogLevel:Default=Warning",
                     "--Jobs:Enabled=false",
-                    "--Messenger:Enabled=false", "--Meters:Enabled=false", "--Health:Enabled=false", "--Rto:Enabled=false",
+                    "--Messenger:Enabled=false", "--Meters:Enabled=false", "--Health:Enabled=false", "--Optimization:Enabled=false",
                 ]);
                 await server.StartAsync(deadline.Token);
-                endPoint = server.Services.GetRequiredService<RtoEndpoints>().GetEndPoint("metrics");
+                endPoint = server.Services.GetRequiredService<ServerEndpoints>().GetEndPoint(EndpointNames.Metrics);
             }
 
             return await MeasureAsync(options, endPoint, server, deadline.Token);

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using Rto.Server.Metrics;
+using Rto.Server.Storage;
 
 namespace Rto.Benchmarks.Metrics;
 

@@ -1,5 +1,6 @@
 using BenchmarkDotNet.Attributes;
-using Rto.Server.Optimization.Models;
+using Rto.Optimization;
+using Rto.Optimization.Models;
 
 namespace Rto.Benchmarks.Optimization;
 
@@ -29,7 +30,13 @@ public class FormulaModelBenchmarks
     {
         _model = FormulaModel.Parse("reactor", Text, "reactor.model");
         _parabola = BuiltInModels.All.First(m => m.Inputs.Count == 4);
-        if (!ModelBinding.TryCreate(_model, ["FIC-1", "FIC-2", "FIC-3", "FIC-4"], ["x1", "x2", "x3", "x4"], ["TI-1", "PI-1"], ["temperature", "pressure"], out ModelBinding? binding, out string? error))
+        // Variables and constraints named like plant tags, matched to the model's inputs and outputs by name.
+        var problem = new OptimizationProblem(
+            [.. Enumerable.Range(1, 4).Select(i => DecisionVariable.Continuous($"FIC-{i}", -10, 10) with { Name = $"x{i}" })],
+            [Constraint.Unlimited("TI-1") with { Name = "temperature" }, Constraint.Unlimited("PI-1") with { Name = "pressure" }],
+            maximize: true,
+            maxEvaluations: 1);
+        if (!ModelBinding.TryCreate(_model, problem, out ModelBinding? binding, out string? error))
         {
             throw new InvalidOperationException(error);
         }

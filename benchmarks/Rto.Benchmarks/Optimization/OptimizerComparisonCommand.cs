@@ -1,8 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
-using Rto.Server.Optimization;
-using Rto.Server.Optimization.Models;
-using Rto.Server.Optimization.Optimizers;
+using Rto.Optimization;
+using Rto.Optimization.Models;
 
 namespace Rto.Benchmarks.Optimization;
 
@@ -16,7 +15,11 @@ namespace Rto.Benchmarks.Optimization;
 /// </summary>
 public static class OptimizerComparisonCommand
 {
-    private static readonly string[] Methods = ["TrustRegion", "NelderMead", "PatternSearch", "DifferentialEvolution", "GeneticAlgorithm", "SimulatedAnnealing"];
+    private static readonly string[] Methods =
+    [
+        OptimizationMethods.TrustRegion, OptimizationMethods.NelderMead, OptimizationMethods.PatternSearch,
+        OptimizationMethods.DifferentialEvolution, OptimizationMethods.GeneticAlgorithm, OptimizationMethods.SimulatedAnnealing,
+    ];
 
     public static async Task<int> RunAsync(string[] args)
     {
@@ -25,7 +28,7 @@ public static class OptimizerComparisonCommand
         string script = Option(args, "--scipy", Path.Combine("benchmarks", "optimizers_scipy.py"));
 
         var rows = new List<(string Model, string Method, int[] Counts)>();
-        foreach (BuiltInModel model in BuiltInModels.All.OfType<BuiltInModel>())
+        foreach (BuiltInModel model in BuiltInModels.All)
         {
             foreach (string method in Methods)
             {
@@ -75,20 +78,16 @@ public static class OptimizerComparisonCommand
     /// <summary>Evaluations until the first feasible evaluation within tolerance of the known optimum; −1 if not within the budget.</summary>
     public static int EvaluationsToTarget(BuiltInModel model, string method, int seed, int budget)
     {
-        OptimizationProblem problem = model.CreateProblem(budget, seed);
-        if (!OptimizationMethods.TryCreate(method, problem, out IOptimizer? optimizer) || optimizer is null)
-        {
-            throw new ArgumentException($"unknown method {method}", nameof(method));
-        }
-
-        double tolerance = problem.Mvs.All(mv => mv.Type != VariableType.Numeric) ? 1e-9 : 0.01;
+        OptimizationProblem problem = model.CreateProblem(budget);
+        var optimizer = Optimizer.Create(method, problem, seed);
+        double tolerance = problem.Variables.All(mv => mv.Type != VariableType.Continuous) ? 1e-9 : 0.01;
         for (int evaluation = 1; evaluation <= budget; evaluation++)
         {
             double[] candidate = optimizer.Ask();
             Evaluation result = model.EvaluateCandidate(candidate);
             optimizer.Tell(candidate, result);
             double gap = problem.Maximize ? model.Optimum.Objective - result.Objective : result.Objective - model.Optimum.Objective;
-            if (gap <= tolerance && Feasibility.IsFeasible(problem, result))
+            if (gap <= tolerance && problem.IsFeasible(result))
             {
                 return evaluation;
             }

@@ -1,7 +1,6 @@
 using BenchmarkDotNet.Attributes;
-using Rto.Server.Optimization;
-using Rto.Server.Optimization.Models;
-using Rto.Server.Optimization.Optimizers;
+using Rto.Optimization;
+using Rto.Optimization.Models;
 
 namespace Rto.Benchmarks.Optimization;
 
@@ -21,12 +20,12 @@ public class TrustRegionStepBenchmarks
     [Benchmark(OperationsPerInvoke = Evaluations)]
     public double AskTell()
     {
-        BuiltInModel model = BuiltInModels.All.OfType<BuiltInModel>().Single(m => m.Id == Model);
-        OptimizationMethods.TryCreate("", model.CreateProblem(Evaluations, 1), out IOptimizer? optimizer);
+        BuiltInModel model = BuiltInModels.All.Single(m => m.Id == Model);
+        var optimizer = Optimizer.Create("", model.CreateProblem(Evaluations), seed: 1);
         double last = 0;
         for (int i = 0; i < Evaluations; i++)
         {
-            double[] candidate = optimizer!.Ask();
+            double[] candidate = optimizer.Ask();
             Evaluation evaluation = model.EvaluateCandidate(candidate);
             optimizer.Tell(candidate, evaluation);
             last = evaluation.Objective;

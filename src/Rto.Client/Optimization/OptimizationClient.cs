@@ -116,7 +116,7 @@ public sealed class OptimizationClient : IAsyncDisposable, IDisposable
         }
 
         OptimizeIterationResponse response = await CallAsync(() => _rto.OptimizeIterationAsync(request, deadline: Deadline(), cancellationToken: cancellationToken).ResponseAsync).ConfigureAwait(false);
-        if (response.Flag is not (0 or 1 or 3))
+        if (response.Flag is not (IterationFlag.Candidate or IterationFlag.Resumed or IterationFlag.Completed))
         {
             throw Refused(response.Message.Length != 0 ? response.Message : $"OptimizeIteration answered flag {response.Flag.ToString(CultureInfo.InvariantCulture)}");
         }

@@ -12,6 +12,6 @@ public sealed class OptimizationClientOptions
     /// </summary>
     public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromMinutes(1);
 
-    /// <summary>The access token sent with every call, when the server requires one (<c>Rto:AccessTokens</c>).</summary>
+    /// <summary>The access token sent with every call, when the server requires one (<c>Optimization:AccessTokens</c>).</summary>
     public string? AccessToken { get; set; }
 }

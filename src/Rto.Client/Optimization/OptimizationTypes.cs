@@ -1,3 +1,5 @@
+using Grpc.RtoApi;
+
 namespace Rto.Client.Optimization;
 
 /// <summary>How a manipulated variable may move.</summary>
@@ -48,13 +50,13 @@ public sealed record OptimizationSessionDefinition(IReadOnlyList<ManipulatedVari
 public enum OptimizationIterationState
 {
     /// <summary>A candidate to evaluate.</summary>
-    Candidate = 0,
+    Candidate = IterationFlag.Candidate,
 
     /// <summary>A candidate to evaluate; the call resumed a paused session.</summary>
-    Resumed = 1,
+    Resumed = IterationFlag.Resumed,
 
     /// <summary>The budget is spent: the MVs are the best point found.</summary>
-    Completed = 3,
+    Completed = IterationFlag.Completed,
 }
 
 /// <summary>One OptimizeIteration answer: MVs in the session's MV order.</summary>

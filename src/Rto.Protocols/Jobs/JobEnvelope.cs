@@ -14,13 +14,14 @@ public sealed class JobEnvelope : IDisposable
 {
     private readonly JsonDocument? _document;
 
-    private JobEnvelope(MessageStatus status, string? error, JsonDocument? document, string? header, bool keepAlive, JobResponse? response)
+    private JobEnvelope(MessageStatus status, string? error, JsonDocument? document, string? header, bool keepAlive, bool keepRunning, JobResponse? response)
     {
         Status = status;
         Error = error;
         _document = document;
         Header = header;
         KeepAlive = keepAlive;
+        KeepRunning = keepRunning;
         Response = response;
         if (document is not null)
         {
@@ -52,6 +53,9 @@ public sealed class JobEnvelope : IDisposable
 
     /// <summary>True when the object says <c>"KeepAlive": true</c>: the server keeps the connection open after the reply.</summary>
     public bool KeepAlive { get; }
+
+    /// <summary>True when the object says <c>"KeepRunning": true</c>: a job goes on (and writes its result) after its client left.</summary>
+    public bool KeepRunning { get; }
 
     /// <summary>The <c>Request</c> member; <see cref="JsonValueKind.Undefined"/> when there is none.</summary>
     public JsonElement Request { get; }
@@ -113,7 +117,7 @@ public sealed class JobEnvelope : IDisposable
         return true;
     }
 
-    internal static JobEnvelope Rejected(MessageStatus status, string error) => new(status, error, null, null, false, null);
+    internal static JobEnvelope Rejected(MessageStatus status, string error) => new(status, error, null, null, false, false, null);
 
     /// <summary>Parses a complete JSON value; <paramref name="isReply"/> requires a <c>Response</c> with a <c>Status</c>.</summary>
     internal static JobEnvelope Parse(in ReadOnlySequence<byte> frame, bool isReply)
@@ -124,12 +128,13 @@ public sealed class JobEnvelope : IDisposable
             document = JsonDocument.Parse(frame);
             JsonElement root = document.RootElement;
             string? header = null;
-            bool keepAlive = false;
+            bool keepAlive = false, keepRunning = false;
             JobResponse? response = null;
             if (root.ValueKind == JsonValueKind.Object)
             {
                 header = root.TryGetProperty(JobMembers.Header, out JsonElement h) && h.ValueKind == JsonValueKind.String ? h.GetString() : null;
                 keepAlive = root.TryGetProperty(JobMembers.KeepAlive, out JsonElement k) && k.ValueKind == JsonValueKind.True;
+                keepRunning = root.TryGetProperty(JobMembers.KeepRunning, out JsonElement run) && run.ValueKind == JsonValueKind.True;
                 if (isReply && root.TryGetProperty(JobMembers.Response, out JsonElement r))
                 {
                     response = r.Deserialize(JobsJsonContext.Default.JobResponse);
@@ -142,7 +147,7 @@ public sealed class JobEnvelope : IDisposable
                 return Rejected(MessageStatus.Malformed, "The reply has no Response with a Status.");
             }
 
-            return new JobEnvelope(MessageStatus.Valid, null, document, header, keepAlive, response);
+            return new JobEnvelope(MessageStatus.Valid, null, document, header, keepAlive, keepRunning, response);
         }
         catch (Exception ex) when (ex is JsonException or InvalidOperationException)
         {

@@ -22,6 +22,7 @@ internal static class JobMembers
     public const string Header = "Header";
     public const string Request = "Request";
     public const string KeepAlive = "KeepAlive";
+    public const string KeepRunning = "KeepRunning";
     public const string Response = "Response";
     public const string Status = "Status";
     public const string Discription = "Discription";

@@ -23,7 +23,9 @@ internal class JobRunObserver
 /// <summary>
 /// Runs jobs at most <see cref="JobsOptions.MaxParallelJobs"/> at a time, with at most
 /// <see cref="JobsOptions.QueueCapacity"/> more waiting (in arrival order) for a slot; a job
-/// beyond that is refused at once rather than queued without bound.
+/// beyond that is refused at once rather than queued without bound. Each job runs on a thread of
+/// its own (<see cref="JobThread"/>) and is cancelled when it outlives <see cref="JobsOptions.Timeout"/>,
+/// when its client goes away, or when the server stops.
 /// </summary>
 internal sealed partial class JobRunner(JobExecutor executor, JobsActivity activity, JobRunObserver observer, IOptions<JobsOptions> options, ILogger<JobRunner> logger)
     : IDisposable
@@ -32,7 +34,15 @@ internal sealed partial class JobRunner(JobExecutor executor, JobsActivity activ
     private readonly int _maxAdmitted = options.Value.MaxParallelJobs + options.Value.QueueCapacity;
     private int _admitted;
 
-    public async Task<JobOutcome> RunAsync(JobRequest request, CancellationToken cancellationToken)
+    /// <summary>Jobs running or waiting for a slot now.</summary>
+    public int Admitted => Volatile.Read(ref _admitted);
+
+    /// <summary>
+    /// Runs <paramref name="request"/>. <paramref name="serverStopping"/> cancels it when the server
+    /// shuts down; <paramref name="clientGone"/> when its client disconnected (pass none for a job
+    /// that asked to keep running).
+    /// </summary>
+    public async Task<JobOutcome> RunAsync(JobRequest request, CancellationToken serverStopping, CancellationToken clientGone = default)
     {
         if (Interlocked.Increment(ref _admitted) > _maxAdmitted)
         {
@@ -40,17 +50,21 @@ internal sealed partial class JobRunner(JobExecutor executor, JobsActivity activ
             return JobOutcome.Failed($"The job queue is full ({options.Value.QueueCapacity} waiting); try again later.");
         }
 
+        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(serverStopping, clientGone);
+        long started = Environment.TickCount64;
         try
         {
-            await _slots.WaitAsync(cancellationToken);
+            await _slots.WaitAsync(cancel.Token);
             try
             {
                 activity.JobStarted();
                 try
                 {
-                    await observer.OnJobStartingAsync(request, cancellationToken);
-                    long started = Environment.TickCount64;
-                    JobOutcome outcome = await Task.Run(() => executor.Execute(request, cancellationToken), cancellationToken);
+                    // The time limit counts from the slot, not from the queue.
+                    started = Environment.TickCount64;
+                    cancel.CancelAfter(options.Value.Timeout);
+                    await observer.OnJobStartingAsync(request, cancel.Token);
+                    JobOutcome outcome = await JobThread.Run(() => executor.Execute(request, cancel.Token), options.Value.Nice, "Rto job");
                     LogFinished(request.Directory, request.File, outcome.Error ?? "ok", Environment.TickCount64 - started);
                     return outcome;
                 }
@@ -64,9 +78,13 @@ internal sealed partial class JobRunner(JobExecutor executor, JobsActivity activ
                 _slots.Release();
             }
         }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException) when (cancel.IsCancellationRequested)
         {
-            return JobOutcome.Failed("The server is shutting down.");
+            string why = serverStopping.IsCancellationRequested ? "The server is shutting down; the job was stopped."
+                : clientGone.IsCancellationRequested ? "The client disconnected; the job was cancelled."
+                : $"The job ran longer than Jobs:Timeout ({options.Value.Timeout}) and was stopped.";
+            LogCancelled(request.Directory, request.File, why, Environment.TickCount64 - started);
+            return JobOutcome.Failed(why);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
@@ -87,4 +105,7 @@ internal sealed partial class JobRunner(JobExecutor executor, JobsActivity activ
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Job {Directory} {File} finished: {Outcome} ({ElapsedMs} ms)")]
     private partial void LogFinished(string? directory, string? file, string outcome, long elapsedMs);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {Directory} {File} stopped: {Reason} ({ElapsedMs} ms)")]
+    private partial void LogCancelled(string? directory, string? file, string reason, long elapsedMs);
 }

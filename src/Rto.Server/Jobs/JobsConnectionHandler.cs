@@ -1,13 +1,11 @@
 using System.Buffers;
-using System.Diagnostics;
 using System.IO.Pipelines;
 using System.Text.Json;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Options;
 using Rto.Protocols;
 using Rto.Protocols.Jobs;
-
-using Rto.Server.Hosting;
+using Rto.Server.Endpoints;
 
 namespace Rto.Server.Jobs;
 
@@ -15,131 +13,110 @@ namespace Rto.Server.Jobs;
 /// Serves the jobs protocol on one connection. Every JSON object that has arrived is answered in
 /// order; after a batch whose last request did not say <c>"KeepAlive": true</c> the connection is
 /// closed, as the original one-request clients expect. Invalid JSON or an oversized request gets a
-/// <c>noheader</c> error and closes the connection; so does silence longer than the idle timeout.
+/// <c>noheader</c> error and closes the connection. The loop closes a connection silent for longer
+/// than <see cref="JobsOptions.IdleTimeout"/>.
 /// </summary>
-internal sealed partial class JobsConnectionHandler(JobRunner runner, JobsActivity activity, IOptions<JobsOptions> options, ServerInstruments instruments, ILogger<JobsConnectionHandler> logger)
-    : ConnectionHandler
+internal sealed class JobsConnectionHandler(JobRunner runner, JobsActivity activity, IOptions<JobsOptions> options, ServerInstruments instruments, ILogger<JobsConnectionHandler> logger)
+    : TcpConnectionHandler(instruments, EndpointNames.Jobs, logger)
 {
     private readonly JobsOptions _options = options.Value;
-    private readonly ServerInstruments.EndpointInstruments _instruments = instruments.For("jobs");
 
-    public override async Task OnConnectedAsync(ConnectionContext connection)
+    protected override TcpLimits Limits => new(_options.IdleTimeout);
+
+    protected override TcpSession CreateSession(ConnectionContext connection)
     {
         activity.ConnectionOpened();
-        try
-        {
-            await ServeAsync(connection);
-        }
-        catch (ConnectionResetException)
-        {
-            // The client went away; nothing is left to answer.
-        }
-        finally
-        {
-            activity.ConnectionClosed();
-            await connection.Transport.Input.CompleteAsync();
-            await connection.Transport.Output.CompleteAsync();
-        }
+        return new Session(this, connection.ConnectionClosed);
     }
 
-    private async Task ServeAsync(ConnectionContext connection)
+    private void SessionClosed() => activity.ConnectionClosed();
+
+    /// <summary>One connection: its request reader, the request being answered, and whether to keep the connection after this batch.</summary>
+    /// <remarks><paramref name="clientGone"/> fires when the client closes or resets its side (Kestrel saw the FIN or RST).</remarks>
+    private sealed class Session(JobsConnectionHandler handler, CancellationToken clientGone) : TcpSession(handler.Instruments)
     {
-        PipeReader input = connection.Transport.Input;
-        PipeWriter output = connection.Transport.Output;
-        CancellationToken closing = connection.CloseRequested();
-        var reader = new JobRequestReader(_options.MaxFrameSize);
-        while (true)
+        private JobRequestReader _reader = new(handler._options.MaxFrameSize);
+        private JobEnvelope? _request;
+        private bool _answered, _keepAlive, _close;
+
+        public override TcpStep Process(ref ReadOnlySequence<byte> buffer, PipeWriter output)
         {
-            ReadResult result;
-            using (var idle = CancellationTokenSource.CreateLinkedTokenSource(closing))
+            if (_close)
             {
-                idle.CancelAfter(_options.IdleTimeout);
-                try
-                {
-                    result = await input.ReadAsync(idle.Token);
-                }
-                catch (OperationCanceledException) when (idle.IsCancellationRequested)
-                {
-                    if (!closing.IsCancellationRequested)
-                    {
-                        _instruments.Errors("idle_timeout");
-                        LogIdle(connection.ConnectionId, _options.IdleTimeout.TotalSeconds);
-                    }
-
-                    return;
-                }
+                return TcpStep.Close;
             }
 
-            ReadOnlySequence<byte> buffer = result.Buffer;
-            bool answered = false, keepAlive = false, close = false;
-            while (!close)
+            SequencePosition consumed = buffer.Start, examined = buffer.End;
+            bool taken = _reader.TryParseMessage(buffer, ref consumed, ref examined, out JobEnvelope? request);
+            buffer = buffer.Slice(consumed);
+            if (!taken)
             {
-                long started = _instruments.MeasuresDuration ? Stopwatch.GetTimestamp() : 0;
-                SequencePosition consumed = buffer.Start, examined = buffer.End;
-                bool taken = reader.TryParseMessage(buffer, ref consumed, ref examined, out JobEnvelope? request);
-                buffer = buffer.Slice(consumed);
-                if (!taken)
-                {
-                    break;
-                }
-
-                using JobEnvelope message = request!;
-                _instruments.Requests(1);
-                if (message.Status == MessageStatus.Valid)
-                {
-                    try
-                    {
-                        keepAlive = await AnswerAsync(message, output, closing);
-                        answered = true;
-                    }
-                    catch (Exception ex) when (ex is JsonException or ArgumentException or InvalidOperationException)
-                    {
-                        // Well-formed structure but unusable content (e.g. invalid UTF-8 in a string):
-                        // a reply being written is never advanced into the pipe, so only this one goes out.
-                        _instruments.Errors("invalid_json");
-                        JobReplyWriter.WriteNoHeader(output, $"The request is not valid JSON: {ex.Message}");
-                        close = true;
-                    }
-                }
-                else
-                {
-                    _instruments.Errors(message.Status == MessageStatus.TooLarge ? "too_large" : "invalid_json");
-                    JobReplyWriter.WriteNoHeader(output, message.Error!);
-                    close = true;
-                }
-
-                _instruments.BytesSent(output.CanGetUnflushedBytes ? output.UnflushedBytes : 0);
-                bool gone = (await output.FlushAsync()).IsCompleted;
-                _instruments.Duration(started);
-                if (gone)
-                {
-                    return;
-                }
+                // The original one-request clients expect the close after a batch whose last request
+                // did not say "KeepAlive": true.
+                bool close = _answered && !_keepAlive;
+                _answered = _keepAlive = false;
+                return close ? TcpStep.Close : TcpStep.NeedMoreData;
             }
 
-            _instruments.BytesReceived(result.Buffer.Length - buffer.Length);
-            input.AdvanceTo(buffer.Start, result.Buffer.End);
-            if (close || (answered && !keepAlive) || result.IsCompleted)
+            Instruments.Requests(1);
+            if (request!.Status == MessageStatus.Valid)
             {
-                return;
+                _request = request;
+                return TcpStep.Await;
             }
+
+            using (request)
+            {
+                Instruments.Errors(request.Status == MessageStatus.TooLarge ? "too_large" : "invalid_json");
+                JobReplyWriter.WriteNoHeader(output, request.Error!);
+            }
+
+            _close = true;
+            return TcpStep.Reply;
+        }
+
+        public override async ValueTask<TcpStep> ContinueAsync(PipeWriter output, CancellationToken closing)
+        {
+            using JobEnvelope request = _request!;
+            _request = null;
+            try
+            {
+                _keepAlive = await handler.AnswerAsync(request, output, closing, clientGone);
+                _answered = true;
+            }
+            catch (Exception ex) when (ex is JsonException or ArgumentException or InvalidOperationException)
+            {
+                // Well-formed structure but unusable content (e.g. invalid UTF-8 in a string):
+                // a reply being written is never advanced into the pipe, so only this one goes out.
+                Instruments.Errors("invalid_json");
+                JobReplyWriter.WriteNoHeader(output, $"The request is not valid JSON: {ex.Message}");
+                _close = true;
+            }
+
+            return TcpStep.Reply;
+        }
+
+        public override void Closed()
+        {
+            _request?.Dispose();
+            handler.SessionClosed();
         }
     }
 
     /// <summary>Answers one request; returns whether it asked to keep the connection open.</summary>
-    private async ValueTask<bool> AnswerAsync(JobEnvelope envelope, PipeWriter output, CancellationToken closing)
+    private async ValueTask<bool> AnswerAsync(JobEnvelope envelope, PipeWriter output, CancellationToken closing, CancellationToken clientGone)
     {
         JsonElement request = envelope.Root;
         if (!envelope.IsObject)
         {
-            _instruments.Errors("not_an_object");
+            Instruments.Errors("not_an_object");
             JobReplyWriter.WriteNoHeader(output, $"The request must be a JSON object, not {request.ValueKind.ToString().ToLowerInvariant()}.");
             return false;
         }
 
         if (envelope.Header is not { } header)
         {
-            _instruments.Errors("no_header");
+            Instruments.Errors("no_header");
             JobReplyWriter.WriteNoHeader(output, "The request has no \"Header\" string member.");
             return envelope.KeepAlive;
         }
@@ -150,11 +127,12 @@ internal sealed partial class JobsConnectionHandler(JobRunner runner, JobsActivi
         }
         else if (string.Equals(header, JobHeaders.Dask, StringComparison.OrdinalIgnoreCase))
         {
-            await AnswerJobAsync(envelope, output, closing);
+            // "KeepRunning": true lets a job finish (and write its result) after its client left.
+            await AnswerJobAsync(envelope, output, closing, envelope.KeepRunning ? CancellationToken.None : clientGone);
         }
         else
         {
-            _instruments.Errors("unknown_header");
+            Instruments.Errors("unknown_header");
             JobReplyWriter.WriteReply(output, request, JobStatus.Error, "Unknown header.");
         }
 
@@ -180,7 +158,7 @@ internal sealed partial class JobsConnectionHandler(JobRunner runner, JobsActivi
         };
         if (answer is null)
         {
-            _instruments.Errors("unknown_info_request");
+            Instruments.Errors("unknown_info_request");
             JobReplyWriter.WriteReply(output, request, JobStatus.Error,
                 $"Unknown Info request; the Info requests are \"{InfoRequests.Status}\", \"{InfoRequests.DaskProcess}\", \"{InfoRequests.AllProcess}\" and \"{InfoRequests.AllStatistic}\".");
             return;
@@ -189,21 +167,21 @@ internal sealed partial class JobsConnectionHandler(JobRunner runner, JobsActivi
         JobReplyWriter.WriteReply(output, request, JobStatus.Complete, answer);
     }
 
-    private async Task AnswerJobAsync(JobEnvelope envelope, PipeWriter output, CancellationToken closing)
+    private async Task AnswerJobAsync(JobEnvelope envelope, PipeWriter output, CancellationToken closing, CancellationToken clientGone)
     {
         JsonElement request = envelope.Root;
         JobRequest? job = envelope.GetJobRequest();
         if (job is null)
         {
-            _instruments.Errors("invalid_job_request");
+            Instruments.Errors("invalid_job_request");
             JobReplyWriter.WriteReply(output, request, JobStatus.Error, "A Dask request needs \"Request\": {\"Directory\": …, \"Base\": …, \"File\": …} with string members.");
             return;
         }
 
-        JobOutcome outcome = await runner.RunAsync(job, closing);
+        JobOutcome outcome = await runner.RunAsync(job, closing, clientGone);
         if (outcome.Error is not null)
         {
-            _instruments.Errors("job_failed");
+            Instruments.Errors("job_failed");
             JobReplyWriter.WriteReply(output, request, JobStatus.Error, outcome.Error);
         }
         else
@@ -211,7 +189,4 @@ internal sealed partial class JobsConnectionHandler(JobRunner runner, JobsActivi
             JobReplyWriter.WriteJobResult(output, request, new JobResult { Directory = job.Directory, File = outcome.ResultFile });
         }
     }
-
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Jobs connection {ConnectionId} closed after {IdleSeconds} s without a complete request")]
-    private partial void LogIdle(string connectionId, double idleSeconds);
 }

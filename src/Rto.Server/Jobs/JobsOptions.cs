@@ -1,19 +1,12 @@
+using Rto.Server.Endpoints;
+
 namespace Rto.Server.Jobs;
 
 /// <summary>Options of the jobs endpoint and runner (configuration section <c>Jobs</c>).</summary>
-public sealed class JobsOptions
+public sealed class JobsOptions() : EndpointOptions(27700)
 {
     /// <summary>The configuration section these options bind to.</summary>
     public const string SectionName = "Jobs";
-
-    /// <summary>Whether the jobs endpoint is served at all.</summary>
-    public bool Enabled { get; set; } = true;
-
-    /// <summary>The address to listen on; <c>0.0.0.0</c> or <c>::</c> for every interface.</summary>
-    public string Address { get; set; } = "127.0.0.1";
-
-    /// <summary>The TCP port; 0 picks a free one (the chosen port is logged).</summary>
-    public int Port { get; set; } = 27700;
 
     /// <summary>The largest request object accepted, in bytes; a larger one gets an error reply and the connection is closed.</summary>
     public int MaxFrameSize { get; set; } = 1024 * 1024;
@@ -42,13 +35,32 @@ public sealed class JobsOptions
     /// <summary>The largest task file read, in bytes.</summary>
     public int MaxTaskFileSize { get; set; } = 64 * 1024;
 
-    internal void Validate()
-    {
-        if (Port is < 0 or > 65535)
-        {
-            throw new InvalidOperationException($"Jobs:Port must be between 0 and 65535, not {Port}.");
-        }
+    /// <summary>
+    /// The longest a job may run (queue time excluded); a longer one is interrupted (DuckDB's
+    /// interrupt, or the Python worker killed) and answered with an error.
+    /// </summary>
+    public TimeSpan Timeout { get; set; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>
+    /// The memory one job may use, in bytes: DuckDB's <c>memory_limit</c> for SQL and the input of
+    /// the built-in operations, and the bound on an FFT's input (64 bytes per sample).
+    /// </summary>
+    public long MaxJobMemory { get; set; } = 1L << 30;
+
+    /// <summary>DuckDB's <c>threads</c> for each job: with few threads, jobs leave cores to the other endpoints.</summary>
+    public int ThreadsPerJob { get; set; } = 1;
+
+    /// <summary>
+    /// The scheduling niceness (0–19) of job threads, the DuckDB threads they start and the Python
+    /// workers: the kernel then prefers the endpoints' threads when cores are short. 0 leaves it as is.
+    /// </summary>
+    public int Nice { get; set; } = 10;
+
+    /// <summary>Python task files (<c>work.py</c> with <c>main(ddf)</c>), section <c>Jobs:Python</c>.</summary>
+    public PythonJobOptions Python { get; } = new();
+
+    protected override void ValidateSettings()
+    {
         if (MaxFrameSize < 64)
         {
             throw new InvalidOperationException($"Jobs:MaxFrameSize must be at least 64 bytes, not {MaxFrameSize}.");
@@ -69,6 +81,27 @@ public sealed class JobsOptions
             throw new InvalidOperationException($"Jobs:QueueCapacity must not be negative, not {QueueCapacity}.");
         }
 
+        if (Timeout <= TimeSpan.Zero)
+        {
+            throw new InvalidOperationException("Jobs:Timeout must be positive.");
+        }
+
+        if (MaxJobMemory < 16L << 20)
+        {
+            throw new InvalidOperationException($"Jobs:MaxJobMemory must be at least 16 MiB (16777216), not {MaxJobMemory}.");
+        }
+
+        if (ThreadsPerJob < 1)
+        {
+            throw new InvalidOperationException($"Jobs:ThreadsPerJob must be at least 1, not {ThreadsPerJob}.");
+        }
+
+        if (Nice is < 0 or > 19)
+        {
+            throw new InvalidOperationException($"Jobs:Nice must be between 0 and 19, not {Nice}.");
+        }
+
+        Python.Validate();
         if (DataRoots.Count == 0 && string.IsNullOrWhiteSpace(SampleDirectory))
         {
             throw new InvalidOperationException("Jobs:DataRoots is empty and Jobs:SampleDirectory is not set: no folder could hold a job.");

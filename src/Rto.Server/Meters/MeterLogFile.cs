@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using Rto.Server.Metrics;
+using Rto.Server.Storage;
 
 namespace Rto.Server.Meters;
 

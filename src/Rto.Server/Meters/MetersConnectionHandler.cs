@@ -1,11 +1,10 @@
 using System.Buffers;
-using System.Diagnostics;
 using System.IO.Pipelines;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Options;
 using Rto.Protocols;
-using Rto.Server.Hosting;
 using Rto.Protocols.Meters;
+using Rto.Server.Endpoints;
 
 namespace Rto.Server.Meters;
 
@@ -16,54 +15,29 @@ namespace Rto.Server.Meters;
 /// </summary>
 internal sealed partial class MetersConnectionHandler(
     MeterStore store, MeterRegistry registry, MeterCounters counters, IOptions<MetersOptions> options, ServerInstruments instruments, ILogger<MetersConnectionHandler> logger)
-    : ConnectionHandler
+    : TcpConnectionHandler(instruments, EndpointNames.Meters, logger)
 {
-    private readonly ServerInstruments.EndpointInstruments _instruments = instruments.For(MetersHosting.EndpointName);
     private static long s_lastRejectLog = long.MinValue;
     private static long s_suppressed;
     private readonly int _maxLineLength = options.Value.MaxLineLength;
 
-    public override async Task OnConnectedAsync(ConnectionContext connection)
+    protected override string StoreFailureReason => "The readings log is unavailable.";
+
+    protected override TcpSession CreateSession(ConnectionContext connection) =>
+        new Session(this, new Batch(new ArrayBufferWriter<byte>(16 * 1024)), connection.RemoteEndPoint);
+
+    /// <summary>One connection: its line reader and the batch being gathered; the rest is the handler's.</summary>
+    private sealed class Session(MetersConnectionHandler handler, Batch batch, System.Net.EndPoint? remote) : TcpSession(handler.Instruments)
     {
-        PipeReader input = connection.Transport.Input;
-        CancellationToken closing = connection.CloseRequested();
-        var reader = new MeterLineReader(_maxLineLength);
-        var batch = new Batch(new ArrayBufferWriter<byte>(16 * 1024));
-        try
-        {
-            while (true)
-            {
-                if (await input.ReadUnlessClosingAsync(closing) is not ReadResult result)
-                {
-                    break;
-                }
+        private MeterLineReader _reader = new(handler._maxLineLength);
+        private Batch _batch = batch;
 
-                long started = _instruments.MeasuresDuration ? Stopwatch.GetTimestamp() : 0;
-                ReadOnlySequence<byte> buffer = result.Buffer;
-                ProcessLines(ref reader, ref buffer, ref batch, connection.RemoteEndPoint);
-                Commit(ref batch);
-                _instruments.BytesReceived(result.Buffer.Length - buffer.Length);
-                _instruments.Duration(started);
-                input.AdvanceTo(buffer.Start, result.Buffer.End);
-                if (result.IsCompleted)
-                {
-                    break;
-                }
-            }
-        }
-        catch (ConnectionResetException)
+        public override TcpStep Process(ref ReadOnlySequence<byte> buffer, PipeWriter output)
         {
-            // The meter went away.
+            handler.ProcessLines(ref _reader, ref buffer, ref _batch, remote);
+            handler.Commit(ref _batch);
+            return TcpStep.NeedMoreData;
         }
-        catch (IOException ex)
-        {
-            LogFailed(ex, connection.ConnectionId);
-            connection.Abort(new ConnectionAbortedException("The readings log is unavailable.", ex));
-            return;
-        }
-
-        await input.CompleteAsync();
-        await connection.Transport.Output.CompleteAsync();
     }
 
     private void ProcessLines(ref MeterLineReader reader, ref ReadOnlySequence<byte> buffer, ref Batch batch, System.Net.EndPoint? remote)
@@ -130,10 +104,10 @@ internal sealed partial class MetersConnectionHandler(
         }
 
         counters.Add(batch.Accepted, batch.Malformed, batch.UnknownMeter, batch.OutOfRange);
-        _instruments.Requests(batch.Accepted + batch.Malformed + batch.UnknownMeter + batch.OutOfRange);
-        _instruments.Errors("malformed", batch.Malformed);
-        _instruments.Errors("unknown_meter", batch.UnknownMeter);
-        _instruments.Errors("out_of_range", batch.OutOfRange);
+        Instruments.Requests(batch.Accepted + batch.Malformed + batch.UnknownMeter + batch.OutOfRange);
+        Instruments.Errors("malformed", batch.Malformed);
+        Instruments.Errors("unknown_meter", batch.UnknownMeter);
+        Instruments.Errors("out_of_range", batch.OutOfRange);
         batch.Accepted = batch.Malformed = batch.UnknownMeter = batch.OutOfRange = 0;
     }
 
@@ -148,9 +122,9 @@ internal sealed partial class MetersConnectionHandler(
             return;
         }
 
-        if (logger.IsEnabled(LogLevel.Warning))
+        if (Logger.IsEnabled(LogLevel.Warning))
         {
-            LogRejected(reason, remote, System.Text.Encoding.UTF8.GetString(line), Interlocked.Exchange(ref s_suppressed, 0));
+            LogRejected(Logger, reason, remote, System.Text.Encoding.UTF8.GetString(line), Interlocked.Exchange(ref s_suppressed, 0));
         }
     }
 
@@ -164,8 +138,5 @@ internal sealed partial class MetersConnectionHandler(
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Meter reading rejected ({Reason}) from {RemoteEndPoint}: '{Line}' ({Suppressed} more rejections not logged)")]
-    private partial void LogRejected(MeterRejectReason reason, System.Net.EndPoint? remoteEndPoint, string line, long suppressed);
-
-    [LoggerMessage(Level = LogLevel.Error, Message = "Meters connection {ConnectionId} aborted: the readings log could not be written")]
-    private partial void LogFailed(Exception exception, string connectionId);
+    private static partial void LogRejected(ILogger logger, MeterRejectReason reason, System.Net.EndPoint? remoteEndPoint, string line, long suppressed);
 }

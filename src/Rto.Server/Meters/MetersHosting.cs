@@ -1,22 +1,21 @@
 using System.Globalization;
 using System.Text;
-using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using Rto.Protocols.Meters;
-using Rto.Server.Hosting;
+using Rto.Server.Endpoints;
+using Rto.Server.Storage;
 
 namespace Rto.Server.Meters;
 
-/// <summary>Wires the meters capability into the server: configuration, services, endpoints, HTTP routes.</summary>
+/// <summary>The meters capability's front door: its options, stores, power calculator, health entry, endpoints and HTTP routes.</summary>
 internal static class MetersHosting
 {
-    public const string EndpointName = "meters";
-    public const string HttpEndpointName = "meters-http";
-
     public static void AddMeters(this WebApplicationBuilder builder)
     {
-        builder.Services.AddOptions<MetersOptions>().BindConfiguration(MetersOptions.SectionName);
+        builder.AddCapability<MetersOptions>(MetersOptions.SectionName, ListenMeters, MapMeters)
+            .ReportsHealth<MetersHealthCheck>(EndpointNames.Meters);
         builder.Services.AddSingleton<MeterCounters>();
         builder.Services.AddSingleton(sp =>
         {
@@ -31,40 +30,17 @@ internal static class MetersHosting
         }
     }
 
-    public static void ListenMeters(this KestrelServerOptions kestrel, RtoEndpoints endpoints, Func<string, string, System.Net.IPAddress> parseAddress)
+    private static void ListenMeters(EndpointListener listener, MetersOptions options)
     {
-        MetersOptions options = kestrel.ApplicationServices.GetRequiredService<IOptions<MetersOptions>>().Value;
-        if (!options.Enabled)
-        {
-            return;
-        }
-
-        options.Validate();
-        System.Net.IPAddress address = parseAddress(options.Address, "Meters:Address");
-        kestrel.Listen(address, options.Port, listen =>
-        {
-            endpoints.Add(EndpointName, "meter readings, TSV lines", listen);
-            listen.UseConnectionHandler<MetersConnectionHandler>();
-        });
-
+        listener.ListenTcp<MetersConnectionHandler>(EndpointNames.Meters, "meter readings, TSV lines");
         if (options.HttpPort >= 0)
         {
-            kestrel.Listen(address, options.HttpPort, listen =>
-            {
-                listen.Protocols = HttpProtocols.Http1;
-                endpoints.Add(HttpEndpointName, "meters JSON queries, HTTP/1.1 /meters/...", listen);
-            });
+            listener.ListenHttp(EndpointNames.MetersHttp, "meters JSON queries, HTTP/1.1 /meters/...", HttpProtocols.Http1, options.HttpPort);
         }
     }
 
-    public static void MapMeters(this WebApplication app)
+    private static void MapMeters(WebApplication app, MetersOptions options)
     {
-        MetersOptions options = app.Services.GetRequiredService<IOptions<MetersOptions>>().Value;
-        if (!options.Enabled)
-        {
-            return;
-        }
-
         // Open the registry and the logs before any endpoint accepts a connection.
         app.Services.GetRequiredService<MeterRegistry>();
         app.Services.GetRequiredService<MeterStore>();
@@ -74,12 +50,12 @@ internal static class MetersHosting
             return;
         }
 
-        RtoEndpoints endpoints = app.Services.GetRequiredService<RtoEndpoints>();
+        ServerEndpoints endpoints = app.Services.GetRequiredService<ServerEndpoints>();
         RouteGroupBuilder group = app.MapGroup("/meters");
 
         // The routes answer only on the meters HTTP endpoint (its port may be chosen at bind time).
         group.AddEndpointFilter(async (context, next) =>
-            context.HttpContext.Connection.LocalPort == endpoints.GetEndPoint(HttpEndpointName).Port ? await next(context) : Results.NotFound());
+            endpoints.Serves(EndpointNames.MetersHttp, context.HttpContext.Connection.LocalPort) ? await next(context) : Results.NotFound());
 
         group.MapGet("/counters", (MeterCounters counters) => Results.Ok(ToJson(counters)));
         group.MapGet("/", (MeterRegistry registry, MeterCounters counters) => Results.Ok(new
@@ -178,5 +154,19 @@ internal static class MetersHosting
         }
 
         return false;
+    }
+
+    /// <summary>Free disk space under the readings logs, and whether any meter is registered.</summary>
+    private sealed class MetersHealthCheck(DiskSpace disk, MeterRegistry registry, IOptions<MetersOptions> options) : IHealthCheck
+    {
+        public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+        {
+            int meters = registry.Meters.Count;
+            HealthCheckResult space = disk.Check(options.Value.DataDirectory, $"{meters} meters registered");
+            var data = new Dictionary<string, object>(space.Data) { ["registered"] = meters };
+            return Task.FromResult(space.Status == HealthStatus.Healthy && meters == 0
+                ? HealthCheckResult.Degraded("the meter registry is empty: every reading is rejected", data: data)
+                : new HealthCheckResult(space.Status, space.Description, data: data));
+        }
     }
 }

@@ -1,21 +1,13 @@
-using Rto.Server.Metrics;
+using Rto.Server.Endpoints;
+using Rto.Server.Storage;
 
 namespace Rto.Server.Meters;
 
 /// <summary>Options of the meter readings endpoint, store, power calculator and HTTP API (configuration section <c>Meters</c>).</summary>
-public sealed class MetersOptions
+public sealed class MetersOptions() : EndpointOptions(44444)
 {
     /// <summary>The configuration section these options bind to.</summary>
     public const string SectionName = "Meters";
-
-    /// <summary>Whether the meters endpoints and the power calculator run at all.</summary>
-    public bool Enabled { get; set; } = true;
-
-    /// <summary>The address the TSV endpoint and the HTTP API listen on.</summary>
-    public string Address { get; set; } = "127.0.0.1";
-
-    /// <summary>The TCP port of the TSV readings endpoint; 0 picks a free one.</summary>
-    public int Port { get; set; } = 44444;
 
     /// <summary>The HTTP/1.1 port serving <c>/meters/...</c> JSON queries; 0 picks a free one, -1 disables it.</summary>
     public int HttpPort { get; set; } = 8090;
@@ -72,17 +64,9 @@ public sealed class MetersOptions
     /// </summary>
     public TimeSpan RegistryReloadDelay { get; set; } = TimeSpan.FromMilliseconds(300);
 
-    internal void Validate()
+    protected override void ValidateSettings()
     {
-        if (Port is < 0 or > 65535)
-        {
-            throw new InvalidOperationException($"Meters:Port must be between 0 and 65535, not {Port}.");
-        }
-
-        if (HttpPort is < -1 or > 65535)
-        {
-            throw new InvalidOperationException($"Meters:HttpPort must be between -1 and 65535, not {HttpPort}.");
-        }
+        CheckPort(SectionName, nameof(HttpPort), HttpPort, lowest: -1);
 
         if (MaxLineLength < 48)
         {

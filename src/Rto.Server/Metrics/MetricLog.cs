@@ -1,5 +1,6 @@
 using System.Globalization;
 using Microsoft.Win32.SafeHandles;
+using Rto.Server.Storage;
 
 namespace Rto.Server.Metrics;
 

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Collections.Concurrent;
 using Rto.Protocols.Metrics;
+using Rto.Server.Storage;
 
 namespace Rto.Server.Metrics;
 
@@ -24,7 +25,7 @@ internal sealed class MetricStore : IDisposable
 
     public MetricStore(MetricsOptions options, ILogger<MetricStore> logger)
     {
-        options.Validate();
+        options.Validate(MetricsOptions.SectionName);
         _logger = logger;
         _lookup = _series.GetAlternateLookup<ReadOnlySpan<byte>>();
         string directory = Path.GetFullPath(options.DataDirectory);

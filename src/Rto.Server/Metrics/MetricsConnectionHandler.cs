@@ -1,184 +1,138 @@
 using System.Buffers;
-using System.Diagnostics;
 using System.IO.Pipelines;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Options;
 using Rto.Protocols;
-using Rto.Server.Hosting;
 using Rto.Protocols.Metrics;
+using Rto.Server.Endpoints;
 
 namespace Rto.Server.Metrics;
 
 /// <summary>
-/// Serves the metrics protocol on one connection: reads whatever lines have arrived, answers
-/// them in order, makes their puts durable with one log commit, then flushes all the replies.
+/// Serves the metrics protocol on one connection: answers whatever lines have arrived, in order,
+/// makes their puts durable with one log commit, and lets the loop flush all the replies.
 /// </summary>
-internal sealed partial class MetricsConnectionHandler(MetricStore store, IOptions<MetricsOptions> options, ServerInstruments instruments, ILogger<MetricsConnectionHandler> logger)
-    : ConnectionHandler
+internal sealed class MetricsConnectionHandler(MetricStore store, IOptions<MetricsOptions> options, ServerInstruments instruments, ILogger<MetricsConnectionHandler> logger)
+    : TcpConnectionHandler(instruments, EndpointNames.Metrics, logger)
 {
     // Stop taking more requests from a batch once this much reply data waits to be flushed, so
     // a client pipelining large gets is held back by its own reading speed.
     private const int MaxPendingReplyBytes = 256 * 1024;
 
     private readonly int _maxLineLength = options.Value.MaxLineLength;
-    private readonly ServerInstruments.EndpointInstruments _instruments = instruments.For("metrics");
 
-    public override async Task OnConnectedAsync(ConnectionContext connection)
+    protected override string StoreFailureReason => "The metrics log is unavailable.";
+
+    protected override TcpSession CreateSession(ConnectionContext connection) => new Session(store, new MetricsRequestReader(_maxLineLength), Instruments);
+
+    private sealed class Session(MetricStore store, MetricsRequestReader reader, ServerInstruments.EndpointInstruments instruments) : TcpSession(instruments)
     {
-        PipeReader input = connection.Transport.Input;
-        PipeWriter output = connection.Transport.Output;
-        CancellationToken closing = connection.CloseRequested();
-        var reader = new MetricsRequestReader(_maxLineLength);
-        try
+        private MetricsRequestReader _reader = reader;
+        private BatchTally _tally;
+
+        public override TcpStep Process(ref ReadOnlySequence<byte> buffer, PipeWriter output)
         {
+            Batch batch = ProcessLines(ref buffer, output);
+            if (batch.CommitPosition > 0)
+            {
+                store.Commit(batch.CommitPosition);
+            }
+
+            return batch.Stop switch
+            {
+                BatchStop.GetAll => TcpStep.Await,
+                BatchStop.OutputFull => TcpStep.Flush,
+                _ => TcpStep.NeedMoreData,
+            };
+        }
+
+        public override async ValueTask<TcpStep> ContinueAsync(PipeWriter output, CancellationToken closing) =>
+            await WriteAllPointsAsync(output) ? TcpStep.Continue : TcpStep.Close;
+
+        public override void BatchCompleted()
+        {
+            Instruments.Requests(_tally.Requests);
+            Instruments.Errors("malformed", _tally.Malformed);
+            Instruments.Errors("line_too_long", _tally.TooLong);
+            _tally = default;
+        }
+
+        private Batch ProcessLines(ref ReadOnlySequence<byte> buffer, PipeWriter output)
+        {
+            long commitPosition = 0;
             while (true)
             {
-                if (await input.ReadUnlessClosingAsync(closing) is not ReadResult result)
+                if (output.CanGetUnflushedBytes && output.UnflushedBytes > MaxPendingReplyBytes)
                 {
-                    break;
+                    return new Batch(commitPosition, BatchStop.OutputFull);
                 }
 
-                long started = _instruments.MeasuresDuration ? Stopwatch.GetTimestamp() : 0;
-                ReadOnlySequence<byte> buffer = result.Buffer;
-                var tally = default(BatchTally);
-                bool outputOpen = true;
-                while (outputOpen)
+                SequencePosition consumed = buffer.Start, examined = buffer.End;
+                bool taken = _reader.TryParseMessage(buffer, ref consumed, ref examined, out MetricsRequest request);
+                buffer = buffer.Slice(consumed);
+                if (!taken)
                 {
-                    Batch batch = ProcessLines(ref reader, ref buffer, output, ref tally);
-                    if (batch.CommitPosition > 0)
-                    {
-                        store.Commit(batch.CommitPosition);
-                    }
-
-                    if (batch.Stop == BatchStop.GetAll)
-                    {
-                        outputOpen = await WriteAllPointsAsync(output);
-                    }
-                    else if (batch.Stop == BatchStop.OutputFull)
-                    {
-                        outputOpen = !(await output.FlushAsync()).IsCompleted;
-                    }
-                    else
-                    {
-                        break;
-                    }
+                    return new Batch(commitPosition, BatchStop.NeedMoreData);
                 }
 
-                input.AdvanceTo(buffer.Start, result.Buffer.End);
-                tally.BytesSent += output.CanGetUnflushedBytes ? output.UnflushedBytes : 0;
-                bool stop = !outputOpen || (await output.FlushAsync()).IsCompleted || result.IsCompleted;
-                Report(in tally, result.Buffer.Length - buffer.Length, started);
-                if (stop)
+                _tally.Requests++;
+                if (Execute(request, output, ref commitPosition))
                 {
-                    break;
+                    return new Batch(commitPosition, BatchStop.GetAll);
                 }
             }
         }
-        catch (ConnectionResetException)
+
+        /// <summary>Answers one request line; returns true for <c>get *</c>, which the caller streams.</summary>
+        private bool Execute(in MetricsRequest request, PipeWriter output, ref long commitPosition)
         {
-            // The client went away; nothing is left to answer.
-        }
-        catch (IOException ex)
-        {
-            // The log could not be written: the replies waiting in the pipe must never be sent.
-            LogFailed(ex, connection.ConnectionId);
-            connection.Abort(new ConnectionAbortedException("The metrics log is unavailable.", ex));
-            return;
-        }
-
-        await input.CompleteAsync();
-        await output.CompleteAsync();
-    }
-
-    private void Report(in BatchTally tally, long bytesReceived, long started)
-    {
-        _instruments.Requests(tally.Requests);
-        _instruments.Errors("malformed", tally.Malformed);
-        _instruments.Errors("line_too_long", tally.TooLong);
-        _instruments.BytesReceived(bytesReceived);
-        _instruments.BytesSent(tally.BytesSent);
-        _instruments.Duration(started);
-    }
-
-    private Batch ProcessLines(ref MetricsRequestReader reader, ref ReadOnlySequence<byte> buffer, PipeWriter output, ref BatchTally tally)
-    {
-        long commitPosition = 0;
-        while (true)
-        {
-            if (output.CanGetUnflushedBytes && output.UnflushedBytes > MaxPendingReplyBytes)
+            if (request.Status != MessageStatus.Valid)
             {
-                tally.BytesSent += output.UnflushedBytes;
-                return new Batch(commitPosition, BatchStop.OutputFull);
-            }
+                if (request.Status == MessageStatus.TooLarge)
+                {
+                    _tally.TooLong++;
+                }
+                else
+                {
+                    _tally.Malformed++;
+                }
 
-            SequencePosition consumed = buffer.Start, examined = buffer.End;
-            bool taken = reader.TryParseMessage(buffer, ref consumed, ref examined, out MetricsRequest request);
-            buffer = buffer.Slice(consumed);
-            if (!taken)
-            {
-                return new Batch(commitPosition, BatchStop.NeedMoreData);
-            }
-
-            tally.Requests++;
-            if (Execute(request, output, ref commitPosition, ref tally))
-            {
-                return new Batch(commitPosition, BatchStop.GetAll);
-            }
-        }
-    }
-
-    /// <summary>Answers one request line; returns true for <c>get *</c>, which the caller streams.</summary>
-    private bool Execute(in MetricsRequest request, PipeWriter output, ref long commitPosition, ref BatchTally tally)
-    {
-        if (request.Status != MessageStatus.Valid)
-        {
-            if (request.Status == MessageStatus.TooLarge)
-            {
-                tally.TooLong++;
-            }
-            else
-            {
-                tally.Malformed++;
-            }
-
-            MetricsResponseWriter.WriteError(output);
-            return false;
-        }
-
-        switch (request.Command)
-        {
-            case MetricsCommand.Put:
-                commitPosition = store.Put(request.Key, request.Timestamp, request.Value);
-                MetricsResponseWriter.WriteStored(output);
+                MetricsResponseWriter.WriteError(output);
                 return false;
-            case MetricsCommand.Get:
-                MetricsResponseWriter.WriteGetStart(output);
-                store.WritePoints(request.Key, output);
-                MetricsResponseWriter.WriteGetEnd(output);
-                return false;
-            default:
-                return true;
-        }
-    }
+            }
 
-    private async ValueTask<bool> WriteAllPointsAsync(PipeWriter output)
-    {
-        MetricsResponseWriter.WriteGetStart(output);
-        foreach (MetricSeries series in store.GetAllSeries())
-        {
-            MetricStore.WritePoints(series, output);
-            if (output.CanGetUnflushedBytes && output.UnflushedBytes > MaxPendingReplyBytes)
+            switch (request.Command)
             {
-                _instruments.BytesSent(output.UnflushedBytes);
-                if ((await output.FlushAsync()).IsCompleted)
+                case MetricsCommand.Put:
+                    commitPosition = store.Put(request.Key, request.Timestamp, request.Value);
+                    MetricsResponseWriter.WriteStored(output);
+                    return false;
+                case MetricsCommand.Get:
+                    MetricsResponseWriter.WriteGetStart(output);
+                    store.WritePoints(request.Key, output);
+                    MetricsResponseWriter.WriteGetEnd(output);
+                    return false;
+                default:
+                    return true;
+            }
+        }
+
+        private async ValueTask<bool> WriteAllPointsAsync(PipeWriter output)
+        {
+            MetricsResponseWriter.WriteGetStart(output);
+            foreach (MetricSeries series in store.GetAllSeries())
+            {
+                MetricStore.WritePoints(series, output);
+                if (output.CanGetUnflushedBytes && output.UnflushedBytes > MaxPendingReplyBytes
+                    && (await TcpConnectionHandler.FlushAsync(output, Instruments)).IsCompleted)
                 {
                     return false;
                 }
             }
-        }
 
-        MetricsResponseWriter.WriteGetEnd(output);
-        return true;
+            MetricsResponseWriter.WriteGetEnd(output);
+            return true;
+        }
     }
 
     private enum BatchStop
@@ -196,9 +150,5 @@ internal sealed partial class MetricsConnectionHandler(MetricStore store, IOptio
         public long Requests;
         public long Malformed;
         public long TooLong;
-        public long BytesSent;
     }
-
-    [LoggerMessage(Level = LogLevel.Error, Message = "Metrics connection {ConnectionId} aborted: the log could not be written")]
-    private partial void LogFailed(Exception exception, string connectionId);
 }

@@ -9,7 +9,7 @@ using Microsoft.Extensions.Options;
 namespace Rto.Server.Optimization;
 
 /// <summary>
-/// Checks the <c>accessToken</c> field every RTO request carries against <see cref="RtoOptions.AccessTokens"/>:
+/// Checks the <c>accessToken</c> field every RTO request carries against <see cref="OptimizationOptions.AccessTokens"/>:
 /// missing or wrong → <c>PERMISSION_DENIED</c>. No tokens configured → every call passes.
 /// Tokens are compared in constant time, against every configured token.
 /// </summary>
@@ -17,7 +17,7 @@ internal sealed class AccessTokenInterceptor : Interceptor
 {
     private readonly byte[][] _tokens;
 
-    public AccessTokenInterceptor(IOptions<RtoOptions> options) =>
+    public AccessTokenInterceptor(IOptions<OptimizationOptions> options) =>
         _tokens = [.. options.Value.AccessTokens.Select(Encoding.UTF8.GetBytes)];
 
     public override Task<TResponse> UnaryServerHandler<TRequest, TResponse>(TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)

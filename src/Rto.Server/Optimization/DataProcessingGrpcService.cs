@@ -1,5 +1,7 @@
 using Grpc.Core;
 using Grpc.RtoApi;
+using Rto.Optimization;
+using Rto.Optimization.Models;
 using Rto.Server.Optimization.Models;
 
 namespace Rto.Server.Optimization;
@@ -17,7 +19,7 @@ internal sealed class DataProcessingGrpcService(SessionStore sessions, ModelCata
     {
         if (!sessions.TryGet(request.SessionId, out OptimizationSession? session))
         {
-            throw new RpcException(new Status(StatusCode.NotFound, RtoGrpcService.UnknownSession(request.SessionId)));
+            throw new RpcException(new Status(StatusCode.NotFound, SessionMapping.UnknownSession(request.SessionId)));
         }
 
         string modelId = request.ModelId.Length != 0 ? request.ModelId : session!.Definition.ModelId;
@@ -36,7 +38,7 @@ internal sealed class DataProcessingGrpcService(SessionStore sessions, ModelCata
             throw new RpcException(new Status(StatusCode.FailedPrecondition, error));
         }
 
-        IReadOnlyList<DecisionVariable> mvDefinitions = session.Problem.Mvs;
+        IReadOnlyList<DecisionVariable> mvDefinitions = session.Problem.Variables;
         var mvs = new double[mvDefinitions.Count];
         for (int i = 0; i < mvs.Length; i++)
         {
@@ -44,7 +46,7 @@ internal sealed class DataProcessingGrpcService(SessionStore sessions, ModelCata
             mvs[i] = value?.NumericValue ?? throw new RpcException(new Status(StatusCode.InvalidArgument, $"no value for MV '{mvDefinitions[i].Id}'; CalculateCV needs every MV of the session"));
         }
 
-        var cvs = new double[session.Problem.Cvs.Count];
+        var cvs = new double[session.Problem.Constraints.Count];
         double objective;
         string message = "";
         try
@@ -69,7 +71,7 @@ internal sealed class DataProcessingGrpcService(SessionStore sessions, ModelCata
         };
         for (int c = 0; c < cvs.Length; c++)
         {
-            response.CvValues.Add(new TagVal { TagId = session.Problem.Cvs[c].Id, NumericValue = cvs[c], IsGood = !double.IsNaN(cvs[c]), TimeStamp = now });
+            response.CvValues.Add(new TagVal { TagId = session.Problem.Constraints[c].Id, NumericValue = cvs[c], IsGood = !double.IsNaN(cvs[c]), TimeStamp = now });
         }
 
         return Task.FromResult(response);

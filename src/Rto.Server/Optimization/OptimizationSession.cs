@@ -1,17 +1,7 @@
-using Rto.Server.Optimization.Models;
-using Grpc.RtoApi;
-using Rto.Server.Optimization.Optimizers;
+using Rto.Optimization;
+using Rto.Optimization.Models;
 
 namespace Rto.Server.Optimization;
-
-/// <summary>The answer to one OptimizeIteration: the flag, the MVs (session order) and a message.</summary>
-internal readonly record struct IterationReply(int Flag, double[] Mvs, string Message)
-{
-    public const int Candidate = 0;
-    public const int Resumed = 1;
-    public const int Completed = 3;
-    public const int UnknownSession = -1;
-}
 
 /// <summary>
 /// One optimization session: the optimizer, the candidate the caller is evaluating, the best point
@@ -25,30 +15,25 @@ internal sealed class OptimizationSession
     public const string NoFeasibleMessage = "Optimization completed; no feasible point was found, these are the least-violating MVs";
 
     private readonly Lock _lock = new();
-    private readonly IOptimizer _optimizer;
+    private readonly Optimizer _optimizer;
     private readonly SessionFile _file;
     private readonly TimeProvider _time;
     private readonly Dictionary<string, int> _cvIndex;
     private double[]? _outstanding;
-    private int _evaluations;
-    private double[]? _best;
-    private double _bestObjective = double.NaN;
-    private double _bestViolation = double.PositiveInfinity;
-    private int _bestIteration;
     private bool _paused;
     private bool _stopped;
     private (string ModelId, ModelBinding Binding)? _binding;
 
-    private OptimizationSession(SessionDefinition definition, IOptimizer optimizer, SessionFile file, TimeProvider time)
+    private OptimizationSession(SessionDefinition definition, Optimizer optimizer, SessionFile file, TimeProvider time)
     {
         Definition = definition;
         _optimizer = optimizer;
         _file = file;
         _time = time;
-        _cvIndex = new Dictionary<string, int>(definition.Problem.Cvs.Count, StringComparer.Ordinal);
-        for (int i = 0; i < definition.Problem.Cvs.Count; i++)
+        _cvIndex = new Dictionary<string, int>(definition.Problem.Constraints.Count, StringComparer.Ordinal);
+        for (int i = 0; i < definition.Problem.Constraints.Count; i++)
         {
-            _cvIndex[definition.Problem.Cvs[i].Id] = i;
+            _cvIndex[definition.Problem.Constraints[i].Id] = i;
         }
     }
 
@@ -65,12 +50,12 @@ internal sealed class OptimizationSession
         {
             lock (_lock)
             {
-                return _evaluations;
+                return _optimizer.Evaluations;
             }
         }
     }
 
-    public static OptimizationSession Create(SessionDefinition definition, IOptimizer optimizer, SessionFile file, TimeProvider time) => new(definition, optimizer, file, time);
+    public static OptimizationSession Create(SessionDefinition definition, Optimizer optimizer, SessionFile file, TimeProvider time) => new(definition, optimizer, file, time);
 
     /// <summary>
     /// Rebuilds a session from its file: replays every recorded evaluation through a fresh optimizer
@@ -80,12 +65,12 @@ internal sealed class OptimizationSession
     /// </summary>
     public static OptimizationSession Restore(SessionDefinition definition, SessionFile file, IEnumerable<SessionRecord> records, TimeProvider time, out int mismatches)
     {
-        if (!OptimizationMethods.TryCreate(definition.Method, definition.Problem, out IOptimizer? optimizer))
+        if (!Optimizer.TryCreate(definition.Method, definition.Problem, definition.Seed, out Optimizer? optimizer))
         {
             throw new FormatException($"unknown optimization method '{definition.Method}'");
         }
 
-        var session = new OptimizationSession(definition, optimizer!, file, time);
+        var session = new OptimizationSession(definition, optimizer, file, time);
         mismatches = 0;
         foreach (SessionRecord record in records)
         {
@@ -112,10 +97,21 @@ internal sealed class OptimizationSession
         return session;
     }
 
-    private bool IsCompleted => _evaluations >= Problem.MaxEvaluations;
+    private bool IsCompleted => _optimizer.IsBudgetSpent;
 
-    /// <summary>One OptimizeIteration; <see langword="null"/> when the session was stopped meanwhile.</summary>
-    public IterationReply? Iterate(OptimizeIterationRequest request)
+    /// <summary>
+    /// The position of the CV with this tag id in the session's order; false for a tag the session
+    /// does not know (callers often report more tags than a session uses: they are ignored).
+    /// </summary>
+    public bool TryGetCvIndex(string tagId, out int index) => _cvIndex.TryGetValue(tagId, out index);
+
+    /// <summary>
+    /// One OptimizeIteration: records <paramref name="report"/> (the evaluation of the outstanding
+    /// candidate, CVs in session order; <see langword="null"/> to get the first or the same candidate)
+    /// and answers the next candidate or the final answer; <see langword="null"/> when the session was
+    /// stopped meanwhile.
+    /// </summary>
+    public IterationResult? Iterate(Evaluation? report)
     {
         lock (_lock)
         {
@@ -138,9 +134,8 @@ internal sealed class OptimizationSession
 
             // An evaluation with no candidate outstanding (values on the very first call) has
             // nothing to refer to and is ignored.
-            if (request.ObjectiveFunctionValue is { } objective && _outstanding is { } candidate)
+            if (report is { } evaluation && _outstanding is { } candidate)
             {
-                var evaluation = new Evaluation(objective.NumericValue, MatchCvs(request), objective.IsGood);
                 Apply(candidate, evaluation);
                 WriteEvaluation(candidate, evaluation);
                 if (IsCompleted)
@@ -151,13 +146,13 @@ internal sealed class OptimizationSession
 
             _outstanding ??= _optimizer.Ask();
             return resumed
-                ? new IterationReply(IterationReply.Resumed, _outstanding, "Resumed after pause")
-                : new IterationReply(IterationReply.Candidate, _outstanding, "");
+                ? new IterationResult(IterationState.Resumed, _outstanding, "Resumed after pause")
+                : new IterationResult(IterationState.Candidate, _outstanding, "");
         }
     }
 
     /// <summary>Pause; <see langword="null"/> when the session was stopped meanwhile.</summary>
-    public (bool IsPaused, string Message)? Pause()
+    public PauseResult? Pause()
     {
         lock (_lock)
         {
@@ -168,17 +163,17 @@ internal sealed class OptimizationSession
 
             if (IsCompleted)
             {
-                return (false, "Optimization already completed; there is nothing to pause");
+                return new PauseResult(false, "Optimization already completed; there is nothing to pause");
             }
 
             if (_paused)
             {
-                return (true, "Session is already paused");
+                return new PauseResult(true, "Session is already paused");
             }
 
             _paused = true;
             _file.Append(SessionFile.FormatEvent("pause", _time.GetUtcNow()));
-            return (true, "Session paused; the next OptimizeIteration resumes it");
+            return new PauseResult(true, "Session paused; the next OptimizeIteration resumes it");
         }
     }
 
@@ -193,7 +188,7 @@ internal sealed class OptimizationSession
     }
 
     /// <summary>The session's model bound to its MVs and CVs, cached for the last model id asked for.</summary>
-    public bool TryBind(Models.ProcessModel model, out ModelBinding? binding, out string error)
+    public bool TryBind(ProcessModel model, out ModelBinding? binding, out string error)
     {
         lock (_lock)
         {
@@ -204,7 +199,7 @@ internal sealed class OptimizationSession
                 return true;
             }
 
-            if (!ModelBinding.TryCreate(model, [.. Problem.Mvs.Select(m => m.Id)], [.. Problem.Mvs.Select(m => m.Name)], [.. Problem.Cvs.Select(c => c.Id)], [.. Problem.Cvs.Select(c => c.Name)], out binding, out string? bindError))
+            if (!ModelBinding.TryCreate(model, Problem, out binding, out string? bindError))
             {
                 error = bindError;
                 return false;
@@ -217,47 +212,24 @@ internal sealed class OptimizationSession
         }
     }
 
-    private IterationReply Final()
+    private IterationResult Final()
     {
-        double[] mvs = _best ?? _outstanding ?? _optimizer.Ask();
-        return new IterationReply(IterationReply.Completed, mvs, _bestViolation == 0 ? CompletedMessage : NoFeasibleMessage);
-    }
-
-    private double[] MatchCvs(OptimizeIterationRequest request)
-    {
-        var cvs = new double[Problem.Cvs.Count];
-        Array.Fill(cvs, double.NaN);
-
-        // CV values are matched by tagId; tags the session does not know are ignored.
-        foreach (TagVal value in request.CvValues)
-        {
-            if (_cvIndex.TryGetValue(value.TagId, out int index))
-            {
-                cvs[index] = value.NumericValue;
-            }
-        }
-
-        return cvs;
+        // The optimizer's best is feasibility first, so the message only needs to know whether it is feasible.
+        EvaluatedCandidate? best = _optimizer.Best;
+        IReadOnlyList<double> mvs = best?.Candidate ?? _outstanding ?? _optimizer.Ask();
+        return new IterationResult(IterationState.Completed, mvs, best is { IsFeasible: true } ? CompletedMessage : NoFeasibleMessage);
     }
 
     private void Apply(double[] candidate, Evaluation evaluation)
     {
         _optimizer.Tell(candidate, evaluation);
         _outstanding = null;
-        _evaluations++;
-        double violation = Feasibility.Violation(Problem, evaluation);
-        if (_best is null || Feasibility.IsBetter(Problem.Maximize, evaluation.Objective, violation, _bestObjective, _bestViolation))
-        {
-            _best = candidate;
-            _bestObjective = evaluation.Objective;
-            _bestViolation = violation;
-            _bestIteration = _evaluations;
-        }
     }
 
     private void WriteEvaluation(double[] candidate, Evaluation evaluation)
     {
-        bool feasible = Feasibility.IsFeasible(Problem, evaluation);
-        _file.Append(SessionFile.FormatEvaluation(new EvaluationRecord(_evaluations, candidate, evaluation), feasible, _time.GetUtcNow(), _bestIteration, _bestObjective));
+        bool feasible = Problem.IsFeasible(evaluation);
+        EvaluatedCandidate best = _optimizer.Best!;
+        _file.Append(SessionFile.FormatEvaluation(new EvaluationRecord(_optimizer.Evaluations, candidate, evaluation), feasible, _time.GetUtcNow(), best.Number, best.Objective));
     }
 }

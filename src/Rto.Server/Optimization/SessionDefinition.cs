@@ -1,6 +1,5 @@
+using Rto.Optimization;
 using Rto.Server.Optimization.Models;
-using Grpc.RtoApi;
-using Rto.Server.Optimization.Optimizers;
 
 namespace Rto.Server.Optimization;
 
@@ -8,15 +7,15 @@ namespace Rto.Server.Optimization;
 /// What a session was started with: the validated problem plus the method, seed and model id. It is
 /// the session file's header, so a restart rebuilds exactly the same session from it.
 /// </summary>
-internal sealed record SessionDefinition(Guid Id, DateTimeOffset Created, string Method, string ModelId, OptimizationProblem Problem)
+internal sealed record SessionDefinition(Guid Id, DateTimeOffset Created, string Method, string ModelId, int Seed, OptimizationProblem Problem)
 {
     public const string NoLimitText = "no limit";
 
     /// <summary>
-    /// Validates a StartRequest and creates the session's optimizer; on failure <paramref name="error"/>
+    /// Validates a session request and creates the session's optimizer; on failure <paramref name="error"/>
     /// names the problem (the start reply's message).
     /// </summary>
-    public static bool TryCreate(StartRequest request, Guid id, DateTimeOffset created, RtoOptions options, ModelCatalog models, out SessionDefinition? definition, out IOptimizer? optimizer, out string error)
+    public static bool TryCreate(SessionRequest request, Guid id, DateTimeOffset created, OptimizationOptions options, ModelCatalog models, out SessionDefinition? definition, out Optimizer? optimizer, out string error)
     {
         definition = null;
         optimizer = null;
@@ -28,7 +27,7 @@ internal sealed record SessionDefinition(Guid Id, DateTimeOffset Created, string
 
         if (request.Mvs.Count + request.Cvs.Count > options.MaxVariables)
         {
-            error = $"too many variables: {request.Mvs.Count} MVs + {request.Cvs.Count} CVs exceeds the server's limit of {options.MaxVariables} (Rto:MaxVariables)";
+            error = $"too many variables: {request.Mvs.Count} MVs + {request.Cvs.Count} CVs exceeds the server's limit of {options.MaxVariables} (Optimization:MaxVariables)";
             return false;
         }
 
@@ -40,13 +39,13 @@ internal sealed record SessionDefinition(Guid Id, DateTimeOffset Created, string
 
         if (request.MaxIterations > options.MaxIterations)
         {
-            error = $"max_iterations {request.MaxIterations} exceeds the server's limit of {options.MaxIterations} (Rto:MaxIterations)";
+            error = $"max_iterations {request.MaxIterations} exceeds the server's limit of {options.MaxIterations} (Optimization:MaxIterations)";
             return false;
         }
 
         var ids = new HashSet<string>(StringComparer.Ordinal);
         var mvs = new List<DecisionVariable>(request.Mvs.Count);
-        foreach (TagType tag in request.Mvs)
+        foreach (TagDefinition tag in request.Mvs)
         {
             if (!TryCreateMv(tag, mvs.Count, out DecisionVariable? mv, out error) || !TryAddId(ids, tag.Id, "MV", out error))
             {
@@ -56,10 +55,10 @@ internal sealed record SessionDefinition(Guid Id, DateTimeOffset Created, string
             mvs.Add(mv!);
         }
 
-        var cvs = new List<ConstraintVariable>(request.Cvs.Count);
-        foreach (TagType tag in request.Cvs)
+        var cvs = new List<Constraint>(request.Cvs.Count);
+        foreach (TagDefinition tag in request.Cvs)
         {
-            if (!TryCreateCv(tag, cvs.Count, out ConstraintVariable? cv, out error) || !TryAddId(ids, tag.Id, "CV", out error))
+            if (!TryCreateCv(tag, cvs.Count, out Constraint? cv, out error) || !TryAddId(ids, tag.Id, "CV", out error))
             {
                 return false;
             }
@@ -75,14 +74,14 @@ internal sealed record SessionDefinition(Guid Id, DateTimeOffset Created, string
         }
 
         int seed = options.Seed ?? SeedOf(id);
-        var problem = new OptimizationProblem(mvs, cvs, request.Maximize, request.MaxIterations, seed);
-        if (!OptimizationMethods.TryCreate(request.OptimizationMethod, problem, out optimizer))
+        var problem = new OptimizationProblem(mvs, cvs, request.Maximize, request.MaxIterations);
+        if (!Optimizer.TryCreate(request.Method, problem, seed, out optimizer))
         {
-            error = $"unknown optimization_method '{request.OptimizationMethod}'; known methods: {string.Join(", ", OptimizationMethods.Known)} (empty selects the default)";
+            error = $"unknown optimization_method '{request.Method}'; known methods: {string.Join(", ", OptimizationMethods.Known)} (empty selects the default)";
             return false;
         }
 
-        definition = new SessionDefinition(id, created, request.OptimizationMethod, modelId, problem);
+        definition = new SessionDefinition(id, created, request.Method, modelId, seed, problem);
         error = "";
         return true;
     }
@@ -101,21 +100,24 @@ internal sealed record SessionDefinition(Guid Id, DateTimeOffset Created, string
         return seed & int.MaxValue;
     }
 
-    /// <summary>Accepts Numeric, Integer and Bool in any letter case; empty means Numeric.</summary>
+    /// <summary>Accepts Numeric, Integer and Bool in any letter case; empty means Numeric (a continuous variable).</summary>
     public static bool TryParseType(string text, out VariableType type)
     {
         VariableType? parsed = text.ToUpperInvariant() switch
         {
-            "" or "NUMERIC" => VariableType.Numeric,
+            "" or "NUMERIC" => VariableType.Continuous,
             "INTEGER" => VariableType.Integer,
             "BOOL" => VariableType.Bool,
             _ => null,
         };
-        type = parsed ?? VariableType.Numeric;
+        type = parsed ?? VariableType.Continuous;
         return parsed is not null;
     }
 
-    private static bool TryCreateMv(TagType tag, int index, out DecisionVariable? mv, out string error)
+    /// <summary>The wire and session-file name of a type: Numeric, Integer or Bool.</summary>
+    public static string FormatType(VariableType type) => type == VariableType.Continuous ? "Numeric" : type.ToString();
+
+    private static bool TryCreateMv(TagDefinition tag, int index, out DecisionVariable? mv, out string error)
     {
         mv = null;
         string label = Label("MV", tag, index);
@@ -150,12 +152,12 @@ internal sealed record SessionDefinition(Guid Id, DateTimeOffset Created, string
             return false;
         }
 
-        mv = new DecisionVariable(tag.Id, tag.Name, type, lower, upper);
+        mv = DecisionVariable.Create(tag.Id, type, lower, upper) with { Name = tag.Name };
         error = "";
         return true;
     }
 
-    private static bool TryCreateCv(TagType tag, int index, out ConstraintVariable? cv, out string error)
+    private static bool TryCreateCv(TagDefinition tag, int index, out Constraint? cv, out string error)
     {
         cv = null;
         string label = Label("CV", tag, index);
@@ -177,7 +179,7 @@ internal sealed record SessionDefinition(Guid Id, DateTimeOffset Created, string
             return false;
         }
 
-        cv = new ConstraintVariable(tag.Id, tag.Name, tag.LowerBound, tag.UpperBound);
+        cv = Constraint.Create(tag.Id, tag.LowerBound, tag.UpperBound) with { Name = tag.Name };
         error = "";
         return true;
     }
@@ -200,6 +202,6 @@ internal sealed record SessionDefinition(Guid Id, DateTimeOffset Created, string
         return true;
     }
 
-    private static string Label(string kind, TagType tag, int index) =>
+    private static string Label(string kind, TagDefinition tag, int index) =>
         tag.Id.Length == 0 ? $"{kind} #{index + 1}" : $"{kind} '{tag.Id}'";
 }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using Microsoft.Win32.SafeHandles;
+using Rto.Optimization;
 
 namespace Rto.Server.Optimization;
 
@@ -88,7 +89,7 @@ internal sealed class SessionFile
         int position = 0;
         var header = new Dictionary<string, string>(StringComparer.Ordinal);
         var mvs = new List<DecisionVariable>();
-        var cvs = new List<ConstraintVariable>();
+        var cvs = new List<Constraint>();
         bool ended = false;
         while (!ended && TryReadLine(text, ref position, out string line))
         {
@@ -101,13 +102,13 @@ internal sealed class SessionFile
                 string[] f = line.Split('\t');
                 Require(f.Length == 6 && SessionDefinition.TryParseType(f[3], out _), line);
                 SessionDefinition.TryParseType(f[3], out VariableType type);
-                mvs.Add(new DecisionVariable(Unescape(f[1]), Unescape(f[2]), type, ParseDouble(f[4]), ParseDouble(f[5])));
+                mvs.Add(Valid(() => DecisionVariable.Create(Unescape(f[1]), type, ParseDouble(f[4]), ParseDouble(f[5])) with { Name = Unescape(f[2]) }, line));
             }
             else if (line.StartsWith("cv\t", StringComparison.Ordinal))
             {
                 string[] f = line.Split('\t');
                 Require(f.Length == 5, line);
-                cvs.Add(new ConstraintVariable(Unescape(f[1]), Unescape(f[2]), ParseLimit(f[3], double.MinValue), ParseLimit(f[4], double.MaxValue)));
+                cvs.Add(Valid(() => Constraint.Create(Unescape(f[1]), ParseLimit(f[3], double.MinValue), ParseLimit(f[4], double.MaxValue)) with { Name = Unescape(f[2]) }, line));
             }
             else if (line.Length > 0 && line[0] != '#')
             {
@@ -121,9 +122,10 @@ internal sealed class SessionFile
         Require(mvs.Count > 0, "(the header has no MVs)");
         try
         {
-            var problem = new OptimizationProblem(mvs, cvs, bool.Parse(header["maximize"]), int.Parse(header["max_iterations"], CultureInfo.InvariantCulture), int.Parse(header["seed"], CultureInfo.InvariantCulture));
+            var problem = new OptimizationProblem(mvs, cvs, bool.Parse(header["maximize"]), int.Parse(header["max_iterations"], CultureInfo.InvariantCulture));
             var definition = new SessionDefinition(
-                Guid.Parse(header["id"]), DateTimeOffset.Parse(header["created"], CultureInfo.InvariantCulture), Unescape(header["method"]), Unescape(header["model"]), problem);
+                Guid.Parse(header["id"]), DateTimeOffset.Parse(header["created"], CultureInfo.InvariantCulture), Unescape(header["method"]), Unescape(header["model"]),
+                int.Parse(header["seed"], CultureInfo.InvariantCulture), problem);
 
             var records = new List<SessionRecord>();
             int good = position;
@@ -164,19 +166,19 @@ internal sealed class SessionFile
         s.Append("id: ").Append(d.Id.ToString("D")).Append('\n');
         s.Append("created: ").Append(d.Created.UtcDateTime.ToString("O", CultureInfo.InvariantCulture)).Append('\n');
         s.Append("method: ").Append(Escape(d.Method)).Append('\n');
-        s.Append("seed: ").Append(d.Problem.Seed.ToString(CultureInfo.InvariantCulture)).Append('\n');
+        s.Append("seed: ").Append(d.Seed.ToString(CultureInfo.InvariantCulture)).Append('\n');
         s.Append("maximize: ").Append(d.Problem.Maximize ? "true" : "false").Append('\n');
         s.Append("max_iterations: ").Append(d.Problem.MaxEvaluations.ToString(CultureInfo.InvariantCulture)).Append('\n');
         s.Append("model: ").Append(Escape(d.ModelId)).Append('\n');
         s.Append("# mv\tid\tname\ttype\tlower\tupper\n");
-        foreach (DecisionVariable mv in d.Problem.Mvs)
+        foreach (DecisionVariable mv in d.Problem.Variables)
         {
-            s.Append("mv\t").Append(Escape(mv.Id)).Append('\t').Append(Escape(mv.Name)).Append('\t').Append(mv.Type).Append('\t')
+            s.Append("mv\t").Append(Escape(mv.Id)).Append('\t').Append(Escape(mv.Name)).Append('\t').Append(SessionDefinition.FormatType(mv.Type)).Append('\t')
                 .Append(Format(mv.Lower)).Append('\t').Append(Format(mv.Upper)).Append('\n');
         }
 
         s.Append("# cv\tid\tname\tlower\tupper\n");
-        foreach (ConstraintVariable cv in d.Problem.Cvs)
+        foreach (Constraint cv in d.Problem.Constraints)
         {
             s.Append("cv\t").Append(Escape(cv.Id)).Append('\t').Append(Escape(cv.Name)).Append('\t')
                 .Append(cv.HasLower ? Format(cv.Lower) : SessionDefinition.NoLimitText).Append('\t')
@@ -195,7 +197,7 @@ internal sealed class SessionFile
             .Append(at.UtcDateTime.ToString("O", CultureInfo.InvariantCulture)).Append("\tmv=");
         AppendList(s, r.Mvs);
         s.Append("\tcv=");
-        AppendList(s, r.Evaluation.Cvs);
+        AppendList(s, r.Evaluation.ConstraintValues);
         s.Append("\tobjective=").Append(Format(r.Evaluation.Objective))
             .Append(r.Evaluation.Succeeded ? "\tok" : "\tfailed")
             .Append(feasible ? "\tfeasible" : "\tinfeasible")
@@ -293,6 +295,19 @@ internal sealed class SessionFile
     private static double ParseDouble(string text) => double.Parse(text, NumberStyles.Float, CultureInfo.InvariantCulture);
 
     private static double ParseLimit(string text, double none) => text == SessionDefinition.NoLimitText ? none : ParseDouble(text);
+
+    /// <summary>A variable or constraint the package refuses (bounds edited by hand) makes the header damaged.</summary>
+    private static T Valid<T>(Func<T> create, string line)
+    {
+        try
+        {
+            return create();
+        }
+        catch (ArgumentException ex)
+        {
+            throw new FormatException($"damaged header line: {line} ({ex.Message})", ex);
+        }
+    }
 
     private static void Require(bool condition, string line)
     {

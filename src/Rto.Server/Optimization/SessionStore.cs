@@ -1,7 +1,7 @@
 using Rto.Server.Optimization.Models;
 using System.Collections.Concurrent;
-using Grpc.RtoApi;
 using Microsoft.Extensions.Options;
+using Rto.Optimization;
 
 namespace Rto.Server.Optimization;
 
@@ -12,13 +12,13 @@ namespace Rto.Server.Optimization;
 internal sealed partial class SessionStore
 {
     private readonly ConcurrentDictionary<Guid, OptimizationSession> _sessions = new();
-    private readonly RtoOptions _options;
+    private readonly OptimizationOptions _options;
     private readonly ModelCatalog _models;
     private readonly TimeProvider _time;
     private readonly ILogger<SessionStore> _logger;
     private int _count;
 
-    public SessionStore(IOptions<RtoOptions> options, ModelCatalog models, TimeProvider time, ILogger<SessionStore> logger)
+    public SessionStore(IOptions<OptimizationOptions> options, ModelCatalog models, TimeProvider time, ILogger<SessionStore> logger)
     {
         _options = options.Value;
         _models = models;
@@ -32,20 +32,20 @@ internal sealed partial class SessionStore
     public string Directory => _options.SessionsDirectory;
 
     /// <summary>Validates and creates a session (its file written and fsynced); false with the reason otherwise.</summary>
-    public bool TryStart(StartRequest request, out OptimizationSession? session, out string error)
+    public bool TryStart(SessionRequest request, out OptimizationSession? session, out string error)
     {
         session = null;
         if (Interlocked.Increment(ref _count) > _options.MaxSessions)
         {
             Interlocked.Decrement(ref _count);
-            error = $"the server already runs its maximum of {_options.MaxSessions} sessions (Rto:MaxSessions); stop finished sessions first";
+            error = $"the server already runs its maximum of {_options.MaxSessions} sessions (Optimization:MaxSessions); stop finished sessions first";
             return false;
         }
 
         try
         {
             var id = Guid.NewGuid();
-            if (!SessionDefinition.TryCreate(request, id, _time.GetUtcNow(), _options, _models, out SessionDefinition? definition, out IOptimizer? optimizer, out error))
+            if (!SessionDefinition.TryCreate(request, id, _time.GetUtcNow(), _options, _models, out SessionDefinition? definition, out Optimizer? optimizer, out error))
             {
                 Interlocked.Decrement(ref _count);
                 return false;
@@ -53,7 +53,7 @@ internal sealed partial class SessionStore
 
             session = OptimizationSession.Create(definition!, optimizer!, SessionFile.Create(_options.SessionsDirectory, definition!), _time);
             _sessions[id] = session;
-            LogStarted(id, definition!.Problem.Mvs.Count, definition.Problem.Cvs.Count, definition.Method, definition.Problem.MaxEvaluations, definition.Problem.Seed);
+            LogStarted(id, definition!.Problem.Variables.Count, definition.Problem.Constraints.Count, definition.Method, definition.Problem.MaxEvaluations, definition.Seed);
             return true;
         }
         catch

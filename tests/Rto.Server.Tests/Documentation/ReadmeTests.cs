@@ -17,8 +17,20 @@ public sealed class ReadmeTests
         int checkedOptions = 0;
         foreach (Type type in optionTypes)
         {
-            string section = (string)type.GetField("SectionName")!.GetRawConstantValue()!;
-            foreach (PropertyInfo property in type.GetProperties(BindingFlags.Public | BindingFlags.Instance).Where(p => p.SetMethod?.IsPublic == true))
+            checkedOptions += Check(type, (string)type.GetField("SectionName")!.GetRawConstantValue()!, readme, missing);
+        }
+
+        Assert.IsGreaterThan(40, checkedOptions, "the options classes were found");
+        Assert.IsEmpty(missing, "not documented in README.md: " + string.Join(", ", missing));
+    }
+
+    /// <summary>Every settable property of <paramref name="type"/>, and of its nested option sections (e.g. <c>Jobs:Python</c>).</summary>
+    private static int Check(Type type, string section, string readme, List<string> missing)
+    {
+        int checkedOptions = 0;
+        foreach (PropertyInfo property in type.GetProperties(BindingFlags.Public | BindingFlags.Instance))
+        {
+            if (property.SetMethod?.IsPublic == true)
             {
                 checkedOptions++;
                 if (!readme.Contains($"`{section}:{property.Name}`", StringComparison.Ordinal))
@@ -26,10 +38,13 @@ public sealed class ReadmeTests
                     missing.Add($"{section}:{property.Name}");
                 }
             }
+            else if (property.PropertyType.IsClass && property.PropertyType.Assembly == type.Assembly)
+            {
+                checkedOptions += Check(property.PropertyType, $"{section}:{property.Name}", readme, missing);
+            }
         }
 
-        Assert.IsGreaterThan(40, checkedOptions, "the options classes were found");
-        Assert.IsEmpty(missing, "not documented in README.md: " + string.Join(", ", missing));
+        return checkedOptions;
     }
 
     private static string RepositoryRoot()

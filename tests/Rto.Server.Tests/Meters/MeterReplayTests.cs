@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Rto.Protocols.Meters;
 using Rto.Server.Meters;
+using Rto.Server.Storage;
 
 namespace Rto.Server.Tests.Meters;
 
@@ -20,7 +21,7 @@ public sealed class MeterReplayTests
         Directory.CreateDirectory(data);
         string registry = Path.Combine(data, "registry.tsv");
         File.WriteAllText(registry, Registry);
-        return new MetersOptions { DataDirectory = data, RegistryPath = registry, Fsync = Rto.Server.Metrics.FsyncPolicy.Never };
+        return new MetersOptions { DataDirectory = data, RegistryPath = registry, Fsync = FsyncPolicy.Never };
     }
 
     private static void Store(MeterStore store, params MeterReading[] readings)
@@ -110,9 +111,9 @@ public sealed class MeterReplayTests
     }
 
     [TestMethod]
-    [DataRow(Rto.Server.Metrics.FsyncPolicy.Always)]
-    [DataRow(Rto.Server.Metrics.FsyncPolicy.Interval)]
-    public void EveryPolicyWritesWholeLinesThatReplay(Rto.Server.Metrics.FsyncPolicy fsync)
+    [DataRow(FsyncPolicy.Always)]
+    [DataRow(FsyncPolicy.Interval)]
+    public void EveryPolicyWritesWholeLinesThatReplay(FsyncPolicy fsync)
     {
         MetersOptions options = NewOptions();
         options.Fsync = fsync;

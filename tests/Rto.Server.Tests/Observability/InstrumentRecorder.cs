@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.DependencyInjection;
-using Rto.Server.Hosting;
+using Rto.Server.Endpoints;
 
 namespace Rto.Server.Tests.Observability;
 

@@ -4,7 +4,7 @@ using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Rto.Client.Messenger;
-using Rto.Server.Tests.Messaging;
+using Rto.Server.Tests.Messenger;
 
 namespace Rto.Server.Tests.Observability;
 
@@ -22,10 +22,23 @@ public sealed class ObservabilityTests
         using JsonDocument body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
         Assert.AreEqual("Healthy", body.RootElement.GetProperty("status").GetString());
         JsonElement checks = body.RootElement.GetProperty("checks");
-        Assert.AreEqual("Healthy", checks.GetProperty("storage").GetProperty("status").GetString());
-        JsonElement protocols = checks.GetProperty("protocols");
-        Assert.IsGreaterThan(0, protocols.GetProperty("data").GetProperty("metersRegistered").GetInt32());
-        Assert.AreEqual(0, protocols.GetProperty("data").GetProperty("jobsRunning").GetInt32());
+        CollectionAssert.AreEquivalent(new[] { "metrics", "jobs", "messenger", "meters", "optimization" }, checks.EnumerateObject().Select(c => c.Name).ToArray(), "one entry per enabled capability");
+        Assert.AreEqual("Healthy", checks.GetProperty("metrics").GetProperty("status").GetString());
+        Assert.IsGreaterThan(0L, checks.GetProperty("metrics").GetProperty("data").GetProperty("freeBytes").GetInt64());
+        Assert.IsGreaterThan(0, checks.GetProperty("meters").GetProperty("data").GetProperty("registered").GetInt32());
+        Assert.AreEqual(0, checks.GetProperty("jobs").GetProperty("data").GetProperty("running").GetInt32());
+        Assert.AreEqual(0, checks.GetProperty("messenger").GetProperty("data").GetProperty("readers").GetInt32());
+        Assert.AreEqual(0, checks.GetProperty("optimization").GetProperty("data").GetProperty("sessions").GetInt32());
+    }
+
+    [TestMethod]
+    public async Task A_disabled_capability_has_no_health_entry()
+    {
+        await using TestServer server = await TestServer.StartAsync(null, "--Jobs:Enabled=false", "--Messenger:Enabled=false");
+        using var http = new HttpClient();
+
+        using JsonDocument body = JsonDocument.Parse(await http.GetStringAsync(new Uri($"http://127.0.0.1:{server.HealthEndPoint.Port}/health")));
+        CollectionAssert.AreEquivalent(new[] { "metrics", "meters", "optimization" }, body.RootElement.GetProperty("checks").EnumerateObject().Select(c => c.Name).ToArray());
     }
 
     [TestMethod]
@@ -55,7 +68,9 @@ public sealed class ObservabilityTests
         Assert.AreEqual(HttpStatusCode.OK, response.StatusCode);
         using JsonDocument body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
         Assert.AreEqual("Degraded", body.RootElement.GetProperty("status").GetString());
-        StringAssert.Contains(body.RootElement.GetProperty("checks").GetProperty("protocols").GetProperty("description").GetString(), "registry is empty");
+        JsonElement meters = body.RootElement.GetProperty("checks").GetProperty("meters");
+        Assert.AreEqual("Degraded", meters.GetProperty("status").GetString());
+        StringAssert.Contains(meters.GetProperty("description").GetString(), "registry is empty");
     }
 
     [TestMethod]
@@ -139,7 +154,7 @@ public sealed class ObservabilityTests
         await using TestServer server = await TestServer.StartAsync(null, builder =>
         {
             builder.Logging.AddProvider(sink);
-            builder.Logging.AddFilter<LogSink>("Rto.Server.Hosting", LogLevel.Debug);
+            builder.Logging.AddFilter<LogSink>("Rto.Server.Endpoints", LogLevel.Debug);
         });
 
         int clientPort;
@@ -182,7 +197,7 @@ public sealed class ObservabilityTests
 
             public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
             {
-                if (!category.StartsWith("Rto.Server.Hosting", StringComparison.Ordinal) || state is not IReadOnlyList<KeyValuePair<string, object?>> fields)
+                if (!category.StartsWith("Rto.Server.Endpoints", StringComparison.Ordinal) || state is not IReadOnlyList<KeyValuePair<string, object?>> fields)
                 {
                     return;
                 }

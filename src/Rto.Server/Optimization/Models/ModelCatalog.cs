@@ -1,6 +1,6 @@
 using System.Collections.Frozen;
 using System.Diagnostics.CodeAnalysis;
-using Rto.Server.Optimization.Models.Formulas;
+using Rto.Optimization.Models;
 
 namespace Rto.Server.Optimization.Models;
 

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Rto.Optimization.Models;
 using Rto.Server.Optimization.Models;
 
 namespace Rto.Server.Tests.Optimization.Models;
@@ -105,6 +106,31 @@ public sealed class ModelCatalogTests
         Assert.Contains("a.model:1:13: missing ')'", failure.Error!);
         Assert.AreEqual(2.0, Objective(catalog, "a", 1), "the last good version stays");
         Assert.IsTrue(logger.Logged(LogLevel.Error, "previous version kept: True"), string.Join("\n", logger.Entries));
+    }
+
+    [TestMethod]
+    public void TheSampleModelCompilesAndItsOptimumViolatesTheSuggestedLimit()
+    {
+        string directory = Path.Combine(Path.GetTempPath(), "rto-models-sample-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            ModelCatalog.EnsureSample(directory);
+            string path = Path.Combine(directory, "reactor.model");
+            FormulaModel model = FormulaModel.Load(path);
+            Assert.AreEqual("reactor", model.Id);
+            CollectionAssert.AreEqual(new[] { "x1", "x2", "x3", "x4" }, model.Inputs.ToArray());
+            double[] cvs = new double[2];
+            Assert.AreEqual(10.0, model.Evaluate([2, -3, 4, 1], cvs), 1e-12);
+            Assert.IsGreaterThan(380.0, cvs[0], "the temperature limit must bind at the unconstrained optimum");
+
+            File.WriteAllText(path, "objective = 1\n");
+            ModelCatalog.EnsureSample(directory);
+            Assert.AreEqual("objective = 1\n", File.ReadAllText(path), "an existing folder is left alone");
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
     }
 
     private static double Objective(ModelCatalog catalog, string id, double x)

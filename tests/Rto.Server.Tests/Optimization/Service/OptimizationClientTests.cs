@@ -21,7 +21,7 @@ public sealed class OptimizationClientTests
     [TestMethod]
     public async Task RunsParabola4ToCompletionThroughCalculateCv()
     {
-        await using var client = await OptimizationClient.ConnectAsync("127.0.0.1", s_server.RtoEndPoint.Port);
+        await using var client = await OptimizationClient.ConnectAsync("127.0.0.1", s_server.OptimizationEndPoint.Port);
         ManipulatedVariable[] mvs = [.. new[] { "x1", "x2", "x3", "x4" }.Select(x => new ManipulatedVariable(x, -10, 10))];
         var definition = new OptimizationSessionDefinition(mvs, [new ControlledVariable("y", Lower: -1000)], MaxIterations: 40) { Maximize = true, ModelId = "parabola4" };
         string session = await client.StartAsync(definition);
@@ -47,7 +47,7 @@ public sealed class OptimizationClientTests
     [TestMethod]
     public async Task RefusalsAreRejectedWithTheServerMessage()
     {
-        await using var client = await OptimizationClient.ConnectAsync("127.0.0.1", s_server.RtoEndPoint.Port);
+        await using var client = await OptimizationClient.ConnectAsync("127.0.0.1", s_server.OptimizationEndPoint.Port);
 
         OptimizationClientException refused = await Assert.ThrowsExactlyAsync<OptimizationClientException>(() => client.StartAsync(new OptimizationSessionDefinition([], [], 10)));
         OptimizationClientException unknown = await Assert.ThrowsExactlyAsync<OptimizationClientException>(() => client.IterateAsync(Guid.NewGuid().ToString(), null));
@@ -75,9 +75,9 @@ public sealed class OptimizationClientTests
     [TestMethod]
     public async Task TheAccessTokenGoesWithEveryCall()
     {
-        await using TestServer server = await TestServer.StartAsync(null, "--Rto:AccessTokens:0=secret");
-        await using var denied = await OptimizationClient.ConnectAsync("127.0.0.1", server.RtoEndPoint.Port, new OptimizationClientOptions { AccessToken = "wrong" });
-        await using var allowed = await OptimizationClient.ConnectAsync("127.0.0.1", server.RtoEndPoint.Port, new OptimizationClientOptions { AccessToken = "secret" });
+        await using TestServer server = await TestServer.StartAsync(null, "--Optimization:AccessTokens:0=secret");
+        await using var denied = await OptimizationClient.ConnectAsync("127.0.0.1", server.OptimizationEndPoint.Port, new OptimizationClientOptions { AccessToken = "wrong" });
+        await using var allowed = await OptimizationClient.ConnectAsync("127.0.0.1", server.OptimizationEndPoint.Port, new OptimizationClientOptions { AccessToken = "secret" });
 
         OptimizationClientException error = await Assert.ThrowsExactlyAsync<OptimizationClientException>(() => denied.GetStatusAsync());
         Assert.AreEqual(ClientErrorKind.Rejected, error.ErrorKind);

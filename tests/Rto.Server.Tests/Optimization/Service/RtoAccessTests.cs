@@ -17,7 +17,7 @@ public sealed class RtoAccessTests
     [DataRow("secret2")]
     public async Task AMissingOrWrongTokenIsPermissionDeniedOnEveryCall(string token)
     {
-        await using TestServer server = await TestServer.StartAsync(null, "--Rto:AccessTokens:0=secret", "--Rto:AccessTokens:1=other");
+        await using TestServer server = await TestServer.StartAsync(null, "--Optimization:AccessTokens:0=secret", "--Optimization:AccessTokens:1=other");
         using GrpcChannel channel = Channel(server);
         RtoService.RtoServiceClient rto = RtoServiceOf(channel);
         StartRequest start = SimpleStart();
@@ -29,13 +29,13 @@ public sealed class RtoAccessTests
         await AssertDeniedAsync(() => rto.PauseAsync(new PauseRequest { AccessToken = token }).ResponseAsync);
         await AssertDeniedAsync(() => rto.StopAsync(new StopRequest { AccessToken = token }).ResponseAsync);
         await AssertDeniedAsync(() => new DataProcessingService.DataProcessingServiceClient(channel).CalculateCVAsync(new CalculateCVRequest { AccessToken = token }).ResponseAsync);
-        Assert.IsFalse(Directory.Exists(server.RtoSessionsDirectory) && Directory.EnumerateFiles(server.RtoSessionsDirectory).Any());
+        Assert.IsFalse(Directory.Exists(server.OptimizationSessionsDirectory) && Directory.EnumerateFiles(server.OptimizationSessionsDirectory).Any());
     }
 
     [TestMethod]
     public async Task AnyConfiguredTokenIsAccepted()
     {
-        await using TestServer server = await TestServer.StartAsync(null, "--Rto:AccessTokens:0=secret", "--Rto:AccessTokens:1=other");
+        await using TestServer server = await TestServer.StartAsync(null, "--Optimization:AccessTokens:0=secret", "--Optimization:AccessTokens:1=other");
         using GrpcChannel channel = Channel(server);
         RtoService.RtoServiceClient rto = RtoServiceOf(channel);
         StartRequest start = SimpleStart();
@@ -71,10 +71,10 @@ public sealed class RtoAccessTests
     [TestMethod]
     public async Task TheStandardHealthServiceAnswersServingWithoutAToken()
     {
-        await using TestServer server = await TestServer.StartAsync(null, "--Rto:AccessTokens:0=secret");
+        await using TestServer server = await TestServer.StartAsync(null, "--Optimization:AccessTokens:0=secret");
         using GrpcChannel channel = Channel(server);
 
-        HealthCheckResponse health = await new Health.HealthClient(channel).CheckAsync(new HealthCheckRequest());
+        HealthCheckResponse health = await new Grpc.Health.V1.Health.HealthClient(channel).CheckAsync(new HealthCheckRequest());
 
         Assert.AreEqual(HealthCheckResponse.Types.ServingStatus.Serving, health.Status);
     }

@@ -59,7 +59,7 @@ public sealed class RtoRestoreTests
         double[] outstanding;
         await using (ServerProcess server = await ServerProcess.StartAsync(data))
         {
-            using GrpcChannel channel = GrpcChannel.ForAddress($"http://{await server.RtoEndPointAsync}");
+            using GrpcChannel channel = GrpcChannel.ForAddress($"http://{await server.OptimizationEndPointAsync}");
             RtoService.RtoServiceClient rto = RtoServiceOf(channel);
             session = await StartAsync(rto, SimpleStart(4));
             await rto.OptimizeIterationAsync(Ask(session));
@@ -69,7 +69,7 @@ public sealed class RtoRestoreTests
         }
 
         await using ServerProcess restarted = await ServerProcess.StartAsync(data);
-        using GrpcChannel again = GrpcChannel.ForAddress($"http://{await restarted.RtoEndPointAsync}");
+        using GrpcChannel again = GrpcChannel.ForAddress($"http://{await restarted.OptimizationEndPointAsync}");
         RtoService.RtoServiceClient client = RtoServiceOf(again);
         CollectionAssert.AreEqual(outstanding, Values(await client.OptimizeIterationAsync(Ask(session))));
         Assert.AreEqual(0, (await client.OptimizeIterationAsync(Report(session, 5, true, ("c", 0.5)))).Flag);

@@ -1,3 +1,4 @@
+using Rto.Optimization;
 using Rto.Server.Optimization;
 
 namespace Rto.Server.Tests.Optimization.Service;
@@ -11,10 +12,10 @@ public sealed class RtoSessionFileTests
     {
         string directory = TestServer.NewDataDirectory();
         var problem = new OptimizationProblem(
-            [new DecisionVariable("a\tb%c", "name with\nnewline", VariableType.Integer, -3, 7), new DecisionVariable("x", "x", VariableType.Numeric, 0.1, 0.30000000000000004)],
-            [new ConstraintVariable("cv", "CV", double.MinValue, 1e-300), new ConstraintVariable("free", "free", double.MinValue, double.MaxValue)],
-            maximize: true, maxEvaluations: 9, seed: 1234567);
-        var definition = new SessionDefinition(Guid.NewGuid(), new DateTimeOffset(2026, 11, 23, 13, 0, 0, TimeSpan.Zero), "GaussOpt", "parabola4", problem);
+            [DecisionVariable.Integer("a\tb%c", -3, 7) with { Name = "name with\nnewline" }, DecisionVariable.Continuous("x", 0.1, 0.30000000000000004)],
+            [Constraint.Create("cv", double.MinValue, 1e-300) with { Name = "CV" }, Constraint.Create("free", double.MinValue, double.MaxValue)],
+            maximize: true, maxEvaluations: 9);
+        var definition = new SessionDefinition(Guid.NewGuid(), new DateTimeOffset(2026, 11, 23, 13, 0, 0, TimeSpan.Zero), "GaussOpt", "parabola4", 1234567, problem);
         SessionFile file = SessionFile.Create(directory, definition);
         double[] mvs = [2, 0.1 + 0.2];
         var evaluation = new Evaluation(-0.0 + (1.0 / 3), [double.Epsilon, double.NaN], Succeeded: false);
@@ -27,16 +28,16 @@ public sealed class RtoSessionFileTests
         Assert.AreEqual(definition.Id, read.Id);
         Assert.AreEqual(definition.Created, read.Created);
         Assert.AreEqual("parabola4", read.ModelId);
-        Assert.AreEqual(1234567, read.Problem.Seed);
+        Assert.AreEqual(1234567, read.Seed);
         Assert.IsTrue(read.Problem.Maximize);
-        CollectionAssert.AreEqual(problem.Mvs.ToArray(), read.Problem.Mvs.ToArray());
-        CollectionAssert.AreEqual(problem.Cvs.ToArray(), read.Problem.Cvs.ToArray());
+        CollectionAssert.AreEqual(problem.Variables.ToArray(), read.Problem.Variables.ToArray());
+        CollectionAssert.AreEqual(problem.Constraints.ToArray(), read.Problem.Constraints.ToArray());
         Assert.HasCount(2, records);
         var recorded = (EvaluationRecord)records[0];
         CollectionAssert.AreEqual(mvs, recorded.Mvs);
         Assert.AreEqual(evaluation.Objective, recorded.Evaluation.Objective);
-        Assert.AreEqual(double.Epsilon, recorded.Evaluation.Cvs[0]);
-        Assert.IsTrue(double.IsNaN(recorded.Evaluation.Cvs[1]));
+        Assert.AreEqual(double.Epsilon, recorded.Evaluation.ConstraintValues[0]);
+        Assert.IsTrue(double.IsNaN(recorded.Evaluation.ConstraintValues[1]));
         Assert.IsFalse(recorded.Evaluation.Succeeded);
         Assert.IsInstanceOfType<PauseRecord>(records[1]);
     }

@@ -14,7 +14,7 @@ public sealed class RtoStartTests
     [ClassInitialize]
     public static async Task StartServer(TestContext context)
     {
-        s_server = await TestServer.StartAsync(null, "--Rto:ServiceId=rto-1", "--Rto:MaxIterations=1000");
+        s_server = await TestServer.StartAsync(null, "--Optimization:ServiceId=rto-1", "--Optimization:MaxIterations=1000");
         s_channel = Channel(s_server);
     }
 
@@ -117,7 +117,7 @@ public sealed class RtoStartTests
     [TestMethod]
     public async Task StartBeyondMaxSessionsIsRefused()
     {
-        await using TestServer server = await TestServer.StartAsync(null, "--Rto:MaxSessions=2");
+        await using TestServer server = await TestServer.StartAsync(null, "--Optimization:MaxSessions=2");
         using GrpcChannel channel = Channel(server);
         RtoService.RtoServiceClient rto = RtoServiceOf(channel);
         string first = await StartAsync(rto, SimpleStart());
@@ -132,5 +132,5 @@ public sealed class RtoStartTests
     }
 
     private static int SessionFileCount() =>
-        Directory.Exists(s_server.RtoSessionsDirectory) ? Directory.GetFiles(s_server.RtoSessionsDirectory).Length : 0;
+        Directory.Exists(s_server.OptimizationSessionsDirectory) ? Directory.GetFiles(s_server.OptimizationSessionsDirectory).Length : 0;
 }

@@ -8,7 +8,7 @@ internal static class RtoTestKit
 {
     public const double NoLimit = double.MaxValue;
 
-    public static GrpcChannel Channel(TestServer server) => GrpcChannel.ForAddress($"http://{server.RtoAddress}");
+    public static GrpcChannel Channel(TestServer server) => GrpcChannel.ForAddress($"http://{server.OptimizationAddress}");
 
     public static RtoService.RtoServiceClient RtoServiceOf(GrpcChannel channel) => new(channel);
 
@@ -68,7 +68,7 @@ internal static class RtoTestKit
 
     public static double[] Values(OptimizeIterationResponse response) => [.. response.MvValues.Select(v => v.NumericValue)];
 
-    public static string SessionFile(TestServer server, string session) => Path.Combine(server.RtoSessionsDirectory, session + ".session");
+    public static string SessionFile(TestServer server, string session) => Path.Combine(server.OptimizationSessionsDirectory, session + ".session");
 
     public static string[] EvaluationLines(string path) => [.. File.ReadAllLines(path).Where(l => l.StartsWith("evaluation\t", StringComparison.Ordinal))];
 }

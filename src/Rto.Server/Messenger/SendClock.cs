@@ -1,0 +1,36 @@
+using Google.Protobuf.WellKnownTypes;
+
+namespace Rto.Server.Messenger;
+
+/// <summary>
+/// Hands out send times that strictly increase, also within one clock tick and when the wall
+/// clock steps back, and whose RFC 3339 text sorts like the times themselves.
+/// </summary>
+/// <remarks>
+/// Protobuf's JSON form (what grpcurl and JSON clients print) shows 0, 3, 6 or 9 fractional
+/// digits depending on the trailing zeros of <c>nanos</c>, so <c>…22Z</c> would sort after
+/// <c>…22.000000100Z</c> and <c>…22.100Z</c> after <c>…22.100100Z</c>. A time whose nanoseconds
+/// are not a multiple of 1000 always prints all 9 digits, so every time handed out is nudged to
+/// such a value: the text then has a fixed width and sorts as the time does. Not thread-safe:
+/// the caller serializes calls (the chat room does under its lock).
+/// </remarks>
+internal sealed class SendClock(TimeProvider time)
+{
+    private const long NanosPerSecond = 1_000_000_000;
+    private const long NanosPerTick = 100;
+
+    private long _lastUnixNanos;
+
+    public Timestamp Next()
+    {
+        long now = (time.GetUtcNow().UtcTicks - DateTime.UnixEpoch.Ticks) * NanosPerTick;
+        long next = Math.Max(now, _lastUnixNanos + 1);
+        if (next % 1000 == 0)
+        {
+            next++;
+        }
+
+        _lastUnixNanos = next;
+        return new Timestamp { Seconds = next / NanosPerSecond, Nanos = (int)(next % NanosPerSecond) };
+    }
+}

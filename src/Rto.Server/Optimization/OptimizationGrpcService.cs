@@ -1,0 +1,47 @@
+using Grpc.Core;
+using Grpc.RtoApi;
+using Microsoft.Extensions.Options;
+
+namespace Rto.Server.Optimization;
+
+/// <summary>The <c>Grpc.RtoApi.RtoService</c> gRPC service: a thin shell over <see cref="SessionStore"/>.</summary>
+internal sealed class OptimizationGrpcService(SessionStore sessions, IOptions<OptimizationOptions> options, TimeProvider time) : RtoService.RtoServiceBase
+{
+    public override Task<ServiceStatus> GetServiceStatus(ArgRequest request, ServerCallContext context) =>
+        Task.FromResult(new ServiceStatus
+        {
+            ServiceId = options.Value.ServiceId,
+            Status = "Running",
+            ServiceType = "RtoService",
+            User = options.Value.User,
+            Message = options.Value.Message,
+        });
+
+    public override Task<StartResponse> StartOptimizeSession(StartRequest request, ServerCallContext context) =>
+        Task.FromResult(sessions.TryStart(SessionMapping.ToSessionRequest(request), out OptimizationSession? session, out string error)
+            ? new StartResponse { OptimizationInstanceId = session!.Id.ToString("D"), IsGood = true, Message = "Session started" }
+            : new StartResponse { IsGood = false, Message = "Invalid start request: " + error });
+
+    public override Task<OptimizeIterationResponse> OptimizeIteration(OptimizeIterationRequest request, ServerCallContext context)
+    {
+        string id = request.OptimizationInstanceId;
+        IterationResult? result = sessions.TryGet(id, out OptimizationSession? session) ? session!.Iterate(SessionMapping.ToEvaluation(request, session!)) : null;
+        return Task.FromResult(result is { } r
+            ? SessionMapping.ToResponse(id, r, session!.Problem.Variables, time.GetUtcNow())
+            : SessionMapping.UnknownSessionResponse(id));
+    }
+
+    public override Task<PauseResponse> Pause(PauseRequest request, ServerCallContext context)
+    {
+        PauseResult? paused = sessions.TryGet(request.SessionId, out OptimizationSession? session) ? session!.Pause() : null;
+        return Task.FromResult(paused is { } p
+            ? new PauseResponse { IsPaused = p.IsPaused, Message = p.Message }
+            : new PauseResponse { IsPaused = false, Message = SessionMapping.UnknownSession(request.SessionId) });
+    }
+
+    public override Task<StopResponse> Stop(StopRequest request, ServerCallContext context) =>
+        Task.FromResult(new StopResponse
+        {
+            Message = sessions.TryStop(request.SessionId) ? $"Session {request.SessionId} stopped and deleted" : SessionMapping.UnknownSession(request.SessionId),
+        });
+}
