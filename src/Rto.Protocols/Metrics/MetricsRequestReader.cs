@@ -18,6 +18,10 @@ public struct MetricsRequestReader : IMessageReader<MetricsRequest>
     public MetricsRequestReader(int maxLineLength)
     {
         _framer = new LineFramer(maxLineLength);
+
+        // Allocated with the connection rather than at the first split line, so the steady state
+        // never allocates; it grows (once) only for split lines longer than typical ones.
+        _splitLine = new byte[Math.Min(maxLineLength, 256)];
     }
 
     /// <summary>The longest line, in bytes without its terminator, that is accepted.</summary>
