@@ -50,7 +50,7 @@ public static class MessengerFanOutLoad
         {
             server = RtoServer.Build(
             [
-                "--Metrics:Enabled=false", "--Jobs:Enabled=false", "--Meters:Enabled=false", "--Health:Enabled=false", "--Optimization:Enabled=false", "--Messenger:Address=127.0.0.1", "--Messenger:Port=0",
+                "--Metrics:Enabled=false", "--Jobs:Enabled=false", "--Meters:Enabled=false", "--Health:Enabled=false", "--Console:Enabled=false", "--Optimization:Enabled=false", "--Messenger:Address=127.0.0.1", "--Messenger:Port=0",
                 $"--Messenger:StreamBufferCapacity={Math.Max(1024, settings.Window * 4)}", "--Logging:LogLevel:Default=Warning",
             ]);
             await server.StartAsync();

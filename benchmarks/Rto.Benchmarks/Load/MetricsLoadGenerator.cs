@@ -53,7 +53,7 @@ internal static class MetricsLoadGenerator
                     $"--Metrics:Fsync={options.Fsync}",
                     "--Logging:LogLevel:Default=Warning",
                     "--Jobs:Enabled=false",
-                    "--Messenger:Enabled=false", "--Meters:Enabled=false", "--Health:Enabled=false", "--Optimization:Enabled=false",
+                    "--Messenger:Enabled=false", "--Meters:Enabled=false", "--Health:Enabled=false", "--Console:Enabled=false", "--Optimization:Enabled=false",
                 ]);
                 await server.StartAsync(deadline.Token);
                 endPoint = server.Services.GetRequiredService<ServerEndpoints>().GetEndPoint(EndpointNames.Metrics);

@@ -162,7 +162,7 @@ public static class OptimizationSessionLoad
 
     private static WebApplication InProcessServer(string sessions) => RtoServer.Build(
     [
-        "--Metrics:Enabled=false", "--Jobs:Enabled=false", "--Meters:Enabled=false", "--Messenger:Enabled=false", "--Health:Enabled=false",
+        "--Metrics:Enabled=false", "--Jobs:Enabled=false", "--Meters:Enabled=false", "--Messenger:Enabled=false", "--Health:Enabled=false", "--Console:Enabled=false",
         "--Optimization:Address=127.0.0.1", "--Optimization:Port=0", $"--Optimization:SessionsDirectory={sessions}", $"--Optimization:ModelsDirectory={Path.Combine(sessions, "models")}", "--Optimization:MaxIterations=100000000", "--Logging:LogLevel:Default=Warning",
     ]);
 

@@ -1,3 +1,4 @@
+using Rto.Server.Console;
 using Rto.Server.Endpoints;
 using Rto.Server.Health;
 using Rto.Server.Jobs;
@@ -33,6 +34,7 @@ public static class RtoServer
         builder.AddMeters();
         builder.AddHealth();
         builder.AddOptimization();
+        builder.AddConsole();
 
         configure?.Invoke(builder);
         WebApplication app = builder.Build();

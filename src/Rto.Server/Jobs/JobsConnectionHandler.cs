@@ -14,14 +14,13 @@ namespace Rto.Server.Jobs;
 /// order; after a batch whose last request did not say <c>"KeepAlive": true</c> the connection is
 /// closed, as the original one-request clients expect. Invalid JSON or an oversized request gets a
 /// <c>noheader</c> error and closes the connection. The loop closes a connection silent for longer
-/// than <see cref="JobsOptions.IdleTimeout"/>.
+/// than <see cref="TcpEndpointOptions.IdleTimeout"/>, or whose request trickles in for longer than
+/// <see cref="TcpEndpointOptions.FrameTimeout"/>.
 /// </summary>
 internal sealed class JobsConnectionHandler(JobRunner runner, JobsActivity activity, IOptions<JobsOptions> options, ServerInstruments instruments, ILogger<JobsConnectionHandler> logger)
     : TcpConnectionHandler(instruments, EndpointNames.Jobs, logger)
 {
     private readonly JobsOptions _options = options.Value;
-
-    protected override TcpLimits Limits => new(_options.IdleTimeout);
 
     protected override TcpSession CreateSession(ConnectionContext connection)
     {

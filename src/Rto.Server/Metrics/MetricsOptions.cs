@@ -4,7 +4,13 @@ using Rto.Server.Storage;
 namespace Rto.Server.Metrics;
 
 /// <summary>Options of the metrics endpoint and store (configuration section <c>Metrics</c>).</summary>
-public sealed class MetricsOptions() : EndpointOptions(8888)
+/// <remarks>
+/// Idle timeout: an hour. Metrics clients keep one connection open and may put rarely (a sampler
+/// that reports every few minutes), and the original clients do not reconnect when the server
+/// closes, so only a connection silent for an hour — a peer long gone, or one holding a slot for
+/// nothing — is closed. A request line arrives in one write, so the frame timeout stays short.
+/// </remarks>
+public sealed class MetricsOptions() : TcpEndpointOptions(8888, defaultIdleTimeout: TimeSpan.FromHours(1))
 {
     /// <summary>The configuration section these options bind to.</summary>
     public const string SectionName = "Metrics";
