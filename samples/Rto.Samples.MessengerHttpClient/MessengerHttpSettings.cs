@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Net;
-using Rto.Client.Messaging;
+using Rto.Client;
 
 namespace Rto.Samples.MessengerHttpClient;
 
@@ -56,7 +56,7 @@ public sealed record MessengerHttpSettings
 
     private void Validate()
     {
-        _ = MessengerClient.ParseAddress(ServerAddress);
+        _ = GrpcAddress.Parse(ServerAddress);
         if (HttpPort is < 0 or > 65535)
         {
             throw new InvalidOperationException($"MESSENGER_HTTP_PORT must be between 0 and 65535, not {HttpPort}.");

@@ -1,5 +1,5 @@
 using Google.Protobuf;
-using Rto.Protocols.Messaging;
+using Rto.Protocols.Messenger;
 
 namespace Rto.Server.Messenger;
 

@@ -1,6 +1,6 @@
 using System.IO.Pipelines;
 using Grpc.Core;
-using Rto.Protocols.Messaging;
+using Rto.Protocols.Messenger;
 using Rto.Server.Endpoints;
 
 namespace Rto.Server.Messenger;

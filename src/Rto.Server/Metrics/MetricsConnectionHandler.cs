@@ -23,11 +23,11 @@ internal sealed class MetricsConnectionHandler(MetricStore store, IOptions<Metri
 
     protected override string StoreFailureReason => "The metrics log is unavailable.";
 
-    protected override TcpSession CreateSession(ConnectionContext connection) => new Session(store, new LineFramer(_maxLineLength), Instruments);
+    protected override TcpSession CreateSession(ConnectionContext connection) => new Session(store, new MetricsRequestReader(_maxLineLength), Instruments);
 
-    private sealed class Session(MetricStore store, LineFramer framer, ServerInstruments.EndpointInstruments instruments) : TcpSession(instruments)
+    private sealed class Session(MetricStore store, MetricsRequestReader reader, ServerInstruments.EndpointInstruments instruments) : TcpSession(instruments)
     {
-        private LineFramer _framer = framer;
+        private MetricsRequestReader _reader = reader;
         private BatchTally _tally;
 
         public override TcpStep Process(ref ReadOnlySequence<byte> buffer, PipeWriter output)
@@ -67,58 +67,36 @@ internal sealed class MetricsConnectionHandler(MetricStore store, IOptions<Metri
                     return new Batch(commitPosition, BatchStop.OutputFull);
                 }
 
-                LineReadStatus status = _framer.TryReadLine(ref buffer, out ReadOnlySequence<byte> line);
-                if (status == LineReadStatus.NeedMoreData)
+                SequencePosition consumed = buffer.Start, examined = buffer.End;
+                bool taken = _reader.TryParseMessage(buffer, ref consumed, ref examined, out MetricsRequest request);
+                buffer = buffer.Slice(consumed);
+                if (!taken)
                 {
                     return new Batch(commitPosition, BatchStop.NeedMoreData);
                 }
 
                 _tally.Requests++;
-                if (status == LineReadStatus.LineTooLong)
-                {
-                    _tally.TooLong++;
-                    MetricsResponseWriter.WriteError(output);
-                    continue;
-                }
-
-                if (ExecuteLine(line, output, ref commitPosition, ref _tally.Malformed))
+                if (Execute(request, output, ref commitPosition))
                 {
                     return new Batch(commitPosition, BatchStop.GetAll);
                 }
             }
         }
 
-        /// <summary>Answers one line; returns true for <c>get *</c>, which the caller streams.</summary>
-        private bool ExecuteLine(in ReadOnlySequence<byte> line, PipeWriter output, ref long commitPosition, ref long malformed)
+        /// <summary>Answers one request line; returns true for <c>get *</c>, which the caller streams.</summary>
+        private bool Execute(in MetricsRequest request, PipeWriter output, ref long commitPosition)
         {
-            if (line.IsSingleSegment)
+            if (request.Status != MessageStatus.Valid)
             {
-                return Execute(line.FirstSpan, output, ref commitPosition, ref malformed);
-            }
-
-            // A line split across buffer segments is copied once; lines are bounded by MaxLineLength.
-            int length = (int)line.Length;
-            byte[]? rented = null;
-            Span<byte> copy = length <= 512 ? stackalloc byte[length] : (rented = ArrayPool<byte>.Shared.Rent(length)).AsSpan(0, length);
-            try
-            {
-                line.CopyTo(copy);
-                return Execute(copy, output, ref commitPosition, ref malformed);
-            }
-            finally
-            {
-                if (rented is not null)
+                if (request.Status == MessageStatus.TooLarge)
                 {
-                    ArrayPool<byte>.Shared.Return(rented);
+                    _tally.TooLong++;
                 }
-            }
-        }
+                else
+                {
+                    _tally.Malformed++;
+                }
 
-        private bool Execute(ReadOnlySpan<byte> line, PipeWriter output, ref long commitPosition, ref long malformed)
-        {
-            if (!MetricsRequestParser.TryParse(line, out MetricsRequest request))
-            {
-                malformed++;
                 MetricsResponseWriter.WriteError(output);
                 return false;
             }

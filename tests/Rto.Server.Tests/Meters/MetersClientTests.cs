@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using Rto.Client;
 using Rto.Client.Meters;
 using Rto.Protocols.Meters;
 using Rto.Server.Meters;
@@ -6,7 +7,7 @@ using Rto.Server.Meters;
 namespace Rto.Server.Tests.Meters;
 
 [TestClass]
-public sealed class MeterClientTests
+public sealed class MetersClientTests
 {
     [TestMethod]
     public async Task StreamsBatchedReadingsAndRawLines()
@@ -14,8 +15,8 @@ public sealed class MeterClientTests
         await using TestServer server = await TestServer.StartAsync();
         MeterCounters counters = server.Services.GetRequiredService<MeterCounters>();
         long t0 = MeterTimestamp.FromDateTime(new DateTime(2024, 4, 27, 14, 0, 0));
-        uint voltage = MeterClient.ParseIPv4("10.0.0.1");
-        await using (MeterClient client = await MeterClient.ConnectAsync(server.MetersEndPoint))
+        uint voltage = MetersClient.ParseIPv4("10.0.0.1");
+        await using (MetersClient client = await MetersClient.ConnectAsync(server.MetersEndPoint))
         {
             await client.SendManyAsync(Enumerable.Range(0, 5000).Select(i => new MeterReading(voltage, t0 + i, 100)));
             await client.SendAsync(new MeterReading(voltage, t0, 1000));
@@ -43,7 +44,7 @@ public sealed class MeterSimulatorEndToEndTests
         List<string> good = Samples.MeterSimulator.MeterSimulator.Lines(registry.Meters, start, TimeSpan.FromMilliseconds(100), 20, 0, new Random(1)).ToList();
         List<string> mixed = Samples.MeterSimulator.MeterSimulator.Lines(registry.Meters, start.AddSeconds(10), TimeSpan.FromMilliseconds(100), 20, 0.5, new Random(2)).ToList();
 
-        await using (MeterClient client = await MeterClient.ConnectAsync(server.MetersEndPoint))
+        await using (MetersClient client = await MetersClient.ConnectAsync(server.MetersEndPoint))
         {
             foreach (string line in good.Concat(mixed))
             {
@@ -70,7 +71,7 @@ public sealed class MeterSimulatorEndToEndTests
 }
 
 [TestClass]
-public sealed class MeterClientErrorTests
+public sealed class MetersClientErrorTests
 {
     [TestMethod]
     public async Task ARefusedConnectThrowsConnectFailed()
@@ -80,8 +81,8 @@ public sealed class MeterClientErrorTests
         var endPoint = (System.Net.IPEndPoint)listener.LocalEndpoint;
         listener.Stop();
 
-        MeterClientException ex = await Assert.ThrowsAsync<MeterClientException>(async () => await MeterClient.ConnectAsync(endPoint));
-        Assert.AreEqual(MeterClientError.ConnectFailed, ex.Error);
+        MetersClientException ex = await Assert.ThrowsAsync<MetersClientException>(async () => await MetersClient.ConnectAsync(endPoint));
+        Assert.AreEqual(ClientErrorKind.ConnectFailed, ex.ErrorKind);
         Assert.IsInstanceOfType<System.Net.Sockets.SocketException>(ex.InnerException);
     }
 
@@ -89,21 +90,21 @@ public sealed class MeterClientErrorTests
     public async Task AServerGoneMidStreamThrowsConnectionLost()
     {
         TestServer server = await TestServer.StartAsync();
-        uint voltage = MeterClient.ParseIPv4("10.0.0.1");
+        uint voltage = MetersClient.ParseIPv4("10.0.0.1");
         long t0 = MeterTimestamp.FromDateTime(new DateTime(2024, 4, 27, 14, 0, 0));
-        await using MeterClient client = await MeterClient.ConnectAsync(server.MetersEndPoint);
+        await using MetersClient client = await MetersClient.ConnectAsync(server.MetersEndPoint);
         await client.SendManyAsync(Enumerable.Range(0, 100).Select(i => new MeterReading(voltage, t0 + i, 1)));
         await server.DisposeAsync();
 
         // The first sends after the close may still land in the socket buffer; the close is noticed within a few.
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(15));
-        MeterClientException ex = await Assert.ThrowsAsync<MeterClientException>(async () =>
+        MetersClientException ex = await Assert.ThrowsAsync<MetersClientException>(async () =>
         {
             while (!timeout.IsCancellationRequested)
             {
                 await client.SendManyAsync(Enumerable.Range(0, 100).Select(i => new MeterReading(voltage, t0 + i, 1)), timeout.Token);
             }
         });
-        Assert.AreEqual(MeterClientError.ConnectionLost, ex.Error);
+        Assert.AreEqual(ClientErrorKind.ConnectionLost, ex.ErrorKind);
     }
 }

@@ -1,8 +1,8 @@
 using System.Runtime.CompilerServices;
 using Grpc.Core;
-using Rto.Protocols.Messaging;
+using Rto.Protocols.Messenger;
 
-namespace Rto.Client.Messaging;
+namespace Rto.Client.Messenger;
 
 /// <summary>
 /// An open <c>ReadMessages</c> stream, from <see cref="MessengerClient.SubscribeAsync"/>. The
@@ -24,7 +24,7 @@ public sealed class MessageSubscription : IDisposable
     /// The messages as they arrive, in the order the server accepted them. Ends when the server
     /// ends the stream normally.
     /// </summary>
-    /// <exception cref="MessengerClientException">The stream broke (<see cref="MessengerClientError.Unavailable"/>, for example when the server stops) or fell behind (<see cref="MessengerClientError.FellBehind"/>).</exception>
+    /// <exception cref="MessengerClientException">The stream broke (<see cref="ClientErrorKind.ConnectionLost"/>, for example when the server stops) or fell behind (<see cref="ClientErrorKind.FellBehind"/>).</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled; the stream is closed.</exception>
     public async IAsyncEnumerable<ChatMessage> ReadAllAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
     {

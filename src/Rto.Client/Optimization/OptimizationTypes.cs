@@ -1,7 +1,9 @@
+using Grpc.RtoApi;
+
 namespace Rto.Client.Optimization;
 
 /// <summary>How a manipulated variable may move.</summary>
-public enum RtoVariableType
+public enum OptimizationVariableType
 {
     /// <summary>Any real value within the bounds.</summary>
     Numeric,
@@ -19,7 +21,7 @@ public enum RtoVariableType
 /// <param name="Upper">The upper bound (finite, not below <paramref name="Lower"/>).</param>
 /// <param name="Type">Numeric, Integer or Bool.</param>
 /// <param name="Name">A display name; models may match inputs by it.</param>
-public sealed record ManipulatedVariable(string Id, double Lower, double Upper, RtoVariableType Type = RtoVariableType.Numeric, string? Name = null);
+public sealed record ManipulatedVariable(string Id, double Lower, double Upper, OptimizationVariableType Type = OptimizationVariableType.Numeric, string? Name = null);
 
 /// <summary>A controlled variable (CV): an output that must stay within its limits; ±<see cref="double.MaxValue"/> means no limit.</summary>
 /// <param name="Id">The tag id; unique across the session's MVs and CVs.</param>
@@ -32,7 +34,7 @@ public sealed record ControlledVariable(string Id, double Lower = double.MinValu
 /// <param name="Mvs">The manipulated variables; candidates list their values in this order.</param>
 /// <param name="Cvs">The controlled variables; evaluations list their values in this order.</param>
 /// <param name="MaxIterations">The evaluation budget.</param>
-public sealed record RtoSessionDefinition(IReadOnlyList<ManipulatedVariable> Mvs, IReadOnlyList<ControlledVariable> Cvs, int MaxIterations)
+public sealed record OptimizationSessionDefinition(IReadOnlyList<ManipulatedVariable> Mvs, IReadOnlyList<ControlledVariable> Cvs, int MaxIterations)
 {
     /// <summary>True to maximize the objective; false (the default) to minimize it.</summary>
     public bool Maximize { get; init; }
@@ -45,50 +47,50 @@ public sealed record RtoSessionDefinition(IReadOnlyList<ManipulatedVariable> Mvs
 }
 
 /// <summary>What an OptimizeIteration answered.</summary>
-public enum RtoIterationState
+public enum OptimizationIterationState
 {
     /// <summary>A candidate to evaluate.</summary>
-    Candidate = 0,
+    Candidate = IterationFlag.Candidate,
 
     /// <summary>A candidate to evaluate; the call resumed a paused session.</summary>
-    Resumed = 1,
+    Resumed = IterationFlag.Resumed,
 
     /// <summary>The budget is spent: the MVs are the best point found.</summary>
-    Completed = 3,
+    Completed = IterationFlag.Completed,
 }
 
 /// <summary>One OptimizeIteration answer: MVs in the session's MV order.</summary>
 /// <param name="State">Candidate, resumed or completed.</param>
 /// <param name="Mvs">One value per MV, in the session's order.</param>
 /// <param name="Message">The server's message (e.g. <c>Optimization completed</c>).</param>
-public sealed record RtoIteration(RtoIterationState State, IReadOnlyList<double> Mvs, string Message);
+public sealed record OptimizationIteration(OptimizationIterationState State, IReadOnlyList<double> Mvs, string Message);
 
 /// <summary>The evaluation of the outstanding candidate, reported by the next iteration.</summary>
 /// <param name="Objective">The objective value.</param>
 /// <param name="Cvs">The CV values by CV id; CVs left out count as missing.</param>
 /// <param name="Succeeded">False when the evaluation failed (it then counts as infeasible).</param>
-public sealed record RtoEvaluation(double Objective, IReadOnlyDictionary<string, double> Cvs, bool Succeeded = true);
+public sealed record OptimizationEvaluation(double Objective, IReadOnlyDictionary<string, double> Cvs, bool Succeeded = true);
 
 /// <summary>A server-side model evaluation (CalculateCV).</summary>
 /// <param name="Objective">The objective value.</param>
 /// <param name="Cvs">One value per session CV, by CV id (NaN where the model has no such output).</param>
 /// <param name="Succeeded">False when the model failed on these MVs.</param>
 /// <param name="Message">Why it failed; empty otherwise.</param>
-public sealed record RtoModelResult(double Objective, IReadOnlyDictionary<string, double> Cvs, bool Succeeded, string Message);
+public sealed record OptimizationModelResult(double Objective, IReadOnlyDictionary<string, double> Cvs, bool Succeeded, string Message);
 
-/// <summary>Progress of <see cref="RtoClient.RunAsync(RtoSessionDefinition, RtoEvaluator, IProgress{RtoRunProgress}?, CancellationToken)"/>: one report per evaluation.</summary>
+/// <summary>Progress of <see cref="OptimizationClient.RunAsync(OptimizationSessionDefinition, OptimizationEvaluator, IProgress{OptimizationRunProgress}?, CancellationToken)"/>: one report per evaluation.</summary>
 /// <param name="Evaluations">Evaluations so far.</param>
 /// <param name="Mvs">The candidate just evaluated.</param>
 /// <param name="Objective">Its objective.</param>
 /// <param name="Succeeded">Whether its evaluation succeeded.</param>
-public sealed record RtoRunProgress(int Evaluations, IReadOnlyList<double> Mvs, double Objective, bool Succeeded);
+public sealed record OptimizationRunProgress(int Evaluations, IReadOnlyList<double> Mvs, double Objective, bool Succeeded);
 
 /// <summary>The outcome of a run: the best point the server found.</summary>
 /// <param name="SessionId">The session, still on the server (stop it to delete it).</param>
 /// <param name="Mvs">The best MVs, in the session's MV order.</param>
 /// <param name="Evaluations">Evaluations this run made.</param>
 /// <param name="Message">The server's completion message.</param>
-public sealed record RtoRunResult(string SessionId, IReadOnlyList<double> Mvs, int Evaluations, string Message)
+public sealed record OptimizationRunResult(string SessionId, IReadOnlyList<double> Mvs, int Evaluations, string Message)
 {
     /// <summary>True when the server found a feasible point (every CV within its limits).</summary>
     public bool IsFeasible => Message == "Optimization completed";
@@ -97,4 +99,4 @@ public sealed record RtoRunResult(string SessionId, IReadOnlyList<double> Mvs, i
 /// <summary>Evaluates a candidate: returns the objective, the CVs in the session's CV order and whether it succeeded.</summary>
 /// <param name="mvs">The candidate, in the session's MV order.</param>
 /// <param name="cancellationToken">Cancels the evaluation.</param>
-public delegate ValueTask<(double Objective, IReadOnlyList<double> Cvs, bool Ok)> RtoEvaluator(IReadOnlyList<double> mvs, CancellationToken cancellationToken);
+public delegate ValueTask<(double Objective, IReadOnlyList<double> Cvs, bool Ok)> OptimizationEvaluator(IReadOnlyList<double> mvs, CancellationToken cancellationToken);

@@ -15,20 +15,23 @@ namespace Rto.Client.Meters;
 /// no replies, so nothing ever waits for the server. Safe for concurrent use.
 /// </summary>
 /// <remarks>
-/// Every failure surfaces as a <see cref="MeterClientException"/>. Since the server never answers,
+/// Every failure surfaces as a <see cref="MetersClientException"/>. Since the server never answers,
 /// a completed send means the readings reached the local socket, not that the server stored them;
 /// once the server is seen to close the connection every later call throws
-/// <see cref="MeterClientError.ConnectionLost"/>.
+/// <see cref="ClientErrorKind.ConnectionLost"/>.
 /// </remarks>
 /// <example>
 /// <code>
-/// await using var client = await MeterClient.ConnectAsync("127.0.0.1", 44444);
-/// await client.SendAsync(new MeterReading(MeterClient.ParseIPv4("10.0.0.1"), MeterTimestamp.FromDateTime(DateTime.Now), 229.5));
+/// await using var client = await MetersClient.ConnectAsync("127.0.0.1", MetersClient.DefaultPort);
+/// await client.SendAsync(new MeterReading(MetersClient.ParseIPv4("10.0.0.1"), MeterTimestamp.FromDateTime(DateTime.Now), 229.5));
 /// await client.FlushAsync();
 /// </code>
 /// </example>
-public sealed class MeterClient : IAsyncDisposable
+public sealed class MetersClient : IAsyncDisposable
 {
+    /// <summary>The default port of the meters endpoint.</summary>
+    public const int DefaultPort = 44444;
+
     /// <summary>Pending bytes above which a send also flushes to the socket.</summary>
     public const int FlushThreshold = 32 * 1024;
 
@@ -39,45 +42,32 @@ public sealed class MeterClient : IAsyncDisposable
     private bool _disposed;
     private Exception? _lostReason;
 
-    private MeterClient(SocketConnection connection)
+    private MetersClient(SocketConnection connection)
     {
         _connection = connection;
         _output = connection.Output;
         _serverClosed = WatchServerAsync();
     }
 
-    /// <summary>How long a connect may take unless a timeout is given: 10 s.</summary>
-    public static TimeSpan DefaultConnectTimeout { get; } = TimeSpan.FromSeconds(10);
-
     /// <summary>Connects to the meters endpoint at <paramref name="host"/>:<paramref name="port"/>.</summary>
-    /// <exception cref="MeterClientException">The connection could not be made (<see cref="MeterClientError.ConnectFailed"/>) or not within <see cref="DefaultConnectTimeout"/> (<see cref="MeterClientError.Timeout"/>).</exception>
+    /// <exception cref="MetersClientException">The connection could not be made (<see cref="ClientErrorKind.ConnectFailed"/>) or not within <see cref="MetersClientOptions.ConnectTimeout"/> (<see cref="ClientErrorKind.Timeout"/>).</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
-    public static Task<MeterClient> ConnectAsync(string host, int port = 44444, CancellationToken cancellationToken = default)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(host);
-        EndPoint endPoint = TcpDialer.ToEndPoint(host, port);
-        return ConnectAsync(endPoint, DefaultConnectTimeout, cancellationToken);
-    }
+    public static Task<MetersClient> ConnectAsync(string host, int port, MetersClientOptions? options = null, CancellationToken cancellationToken = default) =>
+        ConnectAsync(TcpDialer.ToEndPoint(host, port), options, cancellationToken);
 
     /// <summary>Connects to the meters endpoint at <paramref name="endPoint"/>.</summary>
-    /// <exception cref="MeterClientException">The connection could not be made (<see cref="MeterClientError.ConnectFailed"/>) or not within <see cref="DefaultConnectTimeout"/> (<see cref="MeterClientError.Timeout"/>).</exception>
+    /// <exception cref="MetersClientException">The connection could not be made (<see cref="ClientErrorKind.ConnectFailed"/>) or not within <see cref="MetersClientOptions.ConnectTimeout"/> (<see cref="ClientErrorKind.Timeout"/>).</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
-    public static Task<MeterClient> ConnectAsync(EndPoint endPoint, CancellationToken cancellationToken = default) =>
-        ConnectAsync(endPoint, DefaultConnectTimeout, cancellationToken);
-
-    /// <summary>Connects to the meters endpoint at <paramref name="endPoint"/>, giving up after <paramref name="connectTimeout"/>.</summary>
-    /// <exception cref="MeterClientException">The connection could not be made (<see cref="MeterClientError.ConnectFailed"/>) or not within <paramref name="connectTimeout"/> (<see cref="MeterClientError.Timeout"/>).</exception>
-    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
-    public static async Task<MeterClient> ConnectAsync(EndPoint endPoint, TimeSpan connectTimeout, CancellationToken cancellationToken = default)
+    public static async Task<MetersClient> ConnectAsync(EndPoint endPoint, MetersClientOptions? options = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(endPoint);
-        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(connectTimeout, TimeSpan.Zero);
+        options ??= new MetersClientOptions();
         SocketConnection connection = await TcpDialer.ConnectAsync(
             endPoint,
-            connectTimeout,
-            (timedOut, message, inner) => new MeterClientException(timedOut ? MeterClientError.Timeout : MeterClientError.ConnectFailed, message, inner),
+            options.ConnectTimeout,
+            (kind, message, inner) => new MetersClientException(kind, message, inner),
             cancellationToken).ConfigureAwait(false);
-        return new MeterClient(connection);
+        return new MetersClient(connection);
     }
 
     /// <summary>Parses an IPv4 dotted quad into the number <see cref="MeterReading.Ip"/> holds.</summary>
@@ -86,12 +76,12 @@ public sealed class MeterClient : IAsyncDisposable
         MeterLineParser.TryParseIPv4(Encoding.ASCII.GetBytes(ip), out uint value) ? value : throw new FormatException($"'{ip}' is not an IPv4 address.");
 
     /// <summary>Queues one reading; flushes when <see cref="FlushThreshold"/> bytes are pending.</summary>
-    /// <exception cref="MeterClientException">The connection was lost (<see cref="MeterClientError.ConnectionLost"/>).</exception>
+    /// <exception cref="MetersClientException">The connection was lost (<see cref="ClientErrorKind.ConnectionLost"/>).</exception>
     public ValueTask SendAsync(MeterReading reading, CancellationToken cancellationToken = default) =>
         WriteAsync(output => MeterLineWriter.Write(output, reading), cancellationToken);
 
     /// <summary>Queues many readings as one batch and flushes them.</summary>
-    /// <exception cref="MeterClientException">The connection was lost (<see cref="MeterClientError.ConnectionLost"/>).</exception>
+    /// <exception cref="MetersClientException">The connection was lost (<see cref="ClientErrorKind.ConnectionLost"/>).</exception>
     public async ValueTask SendManyAsync(IEnumerable<MeterReading> readings, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(readings);
@@ -117,7 +107,7 @@ public sealed class MeterClient : IAsyncDisposable
     }
 
     /// <summary>Queues a raw line as is (a <c>\n</c> is appended); for testing how the server handles bad input.</summary>
-    /// <exception cref="MeterClientException">The connection was lost (<see cref="MeterClientError.ConnectionLost"/>).</exception>
+    /// <exception cref="MetersClientException">The connection was lost (<see cref="ClientErrorKind.ConnectionLost"/>).</exception>
     public ValueTask SendLineAsync(string line, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(line);
@@ -129,7 +119,7 @@ public sealed class MeterClient : IAsyncDisposable
     }
 
     /// <summary>Sends everything queued so far.</summary>
-    /// <exception cref="MeterClientException">The connection was lost (<see cref="MeterClientError.ConnectionLost"/>).</exception>
+    /// <exception cref="MetersClientException">The connection was lost (<see cref="ClientErrorKind.ConnectionLost"/>).</exception>
     public async ValueTask FlushAsync(CancellationToken cancellationToken = default)
     {
         await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -236,8 +226,8 @@ public sealed class MeterClient : IAsyncDisposable
         }
     }
 
-    private MeterClientException Lost(Exception? inner) =>
-        new(MeterClientError.ConnectionLost, "The meters connection was closed by the server or the network; unsent readings are lost.", inner);
+    private MetersClientException Lost(Exception? inner) =>
+        new(ClientErrorKind.ConnectionLost, "The meters connection was closed by the server or the network; unsent readings are lost.", inner);
 
     /// <summary>The server never sends; its side completing means it closed the connection.</summary>
     private async Task WatchServerAsync()

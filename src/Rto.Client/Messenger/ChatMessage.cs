@@ -1,7 +1,7 @@
 using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
 
-namespace Rto.Client.Messaging;
+namespace Rto.Client.Messenger;
 
 /// <summary>A message received on a stream.</summary>
 /// <param name="Author">Who sent it.</param>
