@@ -77,7 +77,7 @@ public sealed class MetricsClient : IAsyncDisposable
     }
 
     /// <summary>Stores <paramref name="value"/> under <paramref name="key"/> at <paramref name="timestamp"/> (Unix seconds; now when omitted).</summary>
-    /// <exception cref="ArgumentException">The key contains whitespace or control characters, or the value is not finite.</exception>
+    /// <exception cref="ArgumentException">The key contains whitespace or control characters, or is <c>*</c>. NaN, infinities and negative timestamps are sent as the original server accepted them.</exception>
     /// <exception cref="MetricsClientException">The server refused the put (<see cref="ClientErrorKind.Rejected"/>), or the call failed.</exception>
     public Task PutAsync(string key, double value, long? timestamp = null, CancellationToken cancellationToken = default)
     {

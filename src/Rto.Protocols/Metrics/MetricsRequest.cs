@@ -29,19 +29,29 @@ public readonly ref struct MetricsRequest
         Timestamp = timestamp;
     }
 
-    internal MetricsRequest(MessageStatus rejected)
+    internal MetricsRequest(MessageStatus rejected, ReadOnlySpan<byte> errorMessage = default)
     {
         Status = rejected;
+        ErrorMessage = errorMessage.IsEmpty ? MetricsResponseWriter.WrongCommand : errorMessage;
     }
 
     /// <summary>
     /// <see cref="MessageStatus.Valid"/>, or why the line is not a request: it is
     /// <see cref="MessageStatus.Malformed"/> or longer than the maximum
     /// (<see cref="MessageStatus.TooLarge"/>). Either is answered with
-    /// <see cref="MetricsResponseWriter.Error"/>, and the connection goes on. The other members
-    /// are meaningful only for a valid request.
+    /// <see cref="MetricsResponseWriter.WriteError(System.Buffers.IBufferWriter{byte}, ReadOnlySpan{byte})"/>
+    /// and <see cref="ErrorMessage"/>, and the connection goes on. The other members are
+    /// meaningful only for a valid request.
     /// </summary>
     public MessageStatus Status { get; }
+
+    /// <summary>
+    /// The message line of the error reply to a request that is not valid: <c>wrong command</c>
+    /// (what the original server answered to anything it could not parse), or
+    /// <c>wrong command: * is not a key, get * reads every key</c> for a <c>put</c> to the key
+    /// <c>*</c>. Empty for a valid request.
+    /// </summary>
+    public ReadOnlySpan<byte> ErrorMessage { get; }
 
     /// <summary>What the client asked for.</summary>
     public MetricsCommand Command { get; }
@@ -49,9 +59,9 @@ public readonly ref struct MetricsRequest
     /// <summary>The metric key as UTF-8 bytes (empty for <see cref="MetricsCommand.GetAll"/>).</summary>
     public ReadOnlySpan<byte> Key { get; }
 
-    /// <summary>The value of a <see cref="MetricsCommand.Put"/>; always finite.</summary>
+    /// <summary>The value of a <see cref="MetricsCommand.Put"/>: any double, NaN and infinities included (Python's <c>float()</c> read it).</summary>
     public double Value { get; }
 
-    /// <summary>The Unix timestamp in seconds of a <see cref="MetricsCommand.Put"/>; never negative.</summary>
+    /// <summary>The Unix timestamp in seconds of a <see cref="MetricsCommand.Put"/>; may be negative (Python's <c>int()</c> read it).</summary>
     public long Timestamp { get; }
 }

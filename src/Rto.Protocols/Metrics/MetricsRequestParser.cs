@@ -5,15 +5,24 @@ namespace Rto.Protocols.Metrics;
 /// <summary>
 /// Parses one metrics request line (without its line terminator); <see cref="MetricsRequestReader"/>
 /// frames the stream into lines and calls it. Tokens are separated by runs of spaces or tabs.
-/// Anything that is not exactly a valid <c>put</c> or <c>get</c> request is rejected; the server
-/// answers those with <see cref="MetricsResponseWriter.WriteError"/>.
+/// Values and timestamps are read as the original Python server read them, with <c>float()</c>
+/// and <c>int()</c> (see <see cref="PythonNumber"/>); timestamps must fit in 64 bits. Anything
+/// that is not exactly a valid <c>put</c> or <c>get</c> request is rejected with the message the
+/// server answers (<see cref="MetricsRequest.ErrorMessage"/>).
 /// </summary>
 public static class MetricsRequestParser
 {
-    /// <summary>Parses <paramref name="line"/>; returns false when it is not a valid request.</summary>
+    /// <summary>The message of the error reply to a <c>put</c> to the key <c>*</c>.</summary>
+    internal static ReadOnlySpan<byte> ReservedKeyMessage => "wrong command: * is not a key, get * reads every key"u8;
+
+    /// <summary>
+    /// Parses <paramref name="line"/>; returns false when it is not a valid request, with
+    /// <paramref name="request"/> then <see cref="MessageStatus.Malformed"/> and its
+    /// <see cref="MetricsRequest.ErrorMessage"/> set.
+    /// </summary>
     public static bool TryParse(ReadOnlySpan<byte> line, out MetricsRequest request)
     {
-        request = default;
+        request = new MetricsRequest(MessageStatus.Malformed);
         ReadOnlySpan<byte> command = NextToken(ref line);
         ReadOnlySpan<byte> key = NextToken(ref line);
         if (key.IsEmpty)
@@ -33,6 +42,13 @@ public static class MetricsRequestParser
                 return false;
             }
 
+            // "*" would be stored but could only be read back among all keys by "get *".
+            if (IsAllKeys(key))
+            {
+                request = new MetricsRequest(MessageStatus.Malformed, ReservedKeyMessage);
+                return false;
+            }
+
             request = new MetricsRequest(MetricsCommand.Put, key, parsedValue, parsedTimestamp);
             return true;
         }
@@ -44,7 +60,7 @@ public static class MetricsRequestParser
                 return false;
             }
 
-            if (key.Length == 1 && key[0] == (byte)'*')
+            if (IsAllKeys(key))
             {
                 request = new MetricsRequest(MetricsCommand.GetAll, default, 0, 0);
                 return true;
@@ -87,35 +103,10 @@ public static class MetricsRequestParser
         return ascii || Utf8.IsValid(key);
     }
 
-    internal static bool TryParseTimestamp(ReadOnlySpan<byte> token, out long timestamp)
-    {
-        timestamp = 0;
-        if (token.IsEmpty || token.Length > 19)
-        {
-            return false;
-        }
+    /// <summary>A timestamp as Python's <c>int()</c> reads it (<c>-5</c>, <c>1_700_000_000</c>, zero-padded), within 64 bits.</summary>
+    internal static bool TryParseTimestamp(ReadOnlySpan<byte> token, out long timestamp) => PythonNumber.TryParseInt64(token, out timestamp);
 
-        ulong result = 0;
-        foreach (byte b in token)
-        {
-            uint digit = (uint)(b - '0');
-            if (digit > 9)
-            {
-                return false;
-            }
-
-            result = (result * 10) + digit;
-        }
-
-        // 19 digits fit in a ulong; anything above long.MaxValue is out of range.
-        if (result > long.MaxValue)
-        {
-            return false;
-        }
-
-        timestamp = (long)result;
-        return true;
-    }
+    private static bool IsAllKeys(ReadOnlySpan<byte> key) => key.Length == 1 && key[0] == (byte)'*';
 
     private static ReadOnlySpan<byte> NextToken(scoped ref ReadOnlySpan<byte> rest)
     {

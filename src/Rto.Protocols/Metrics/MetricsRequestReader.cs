@@ -48,9 +48,10 @@ public struct MetricsRequestReader : IMessageReader<MetricsRequest>
         {
             message = new MetricsRequest(MessageStatus.TooLarge);
         }
-        else if (!MetricsRequestParser.TryParse(line, out message))
+        else
         {
-            message = new MetricsRequest(MessageStatus.Malformed);
+            // A line that is not a request comes back Malformed, with the message to answer.
+            MetricsRequestParser.TryParse(line, out message);
         }
 
         return true;

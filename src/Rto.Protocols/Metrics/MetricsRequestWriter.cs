@@ -9,16 +9,18 @@ public static class MetricsRequestWriter
     // Strict: a string with a lone surrogate is refused instead of being sent as U+FFFD.
     private static readonly UTF8Encoding s_utf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
-    /// <summary>Writes <c>put &lt;key&gt; &lt;value&gt; &lt;timestamp&gt;\n</c>.</summary>
-    /// <exception cref="ArgumentException">The key is not a valid metric key, the value is not finite, or the timestamp is negative.</exception>
+    /// <summary>
+    /// Writes <c>put &lt;key&gt; &lt;value&gt; &lt;timestamp&gt;\n</c>, the value as Python prints it
+    /// (<c>nan</c>, <c>inf</c> and negative timestamps are valid, as they were for the original server).
+    /// </summary>
+    /// <exception cref="ArgumentException">The key is not a valid metric key, or it is <c>*</c> (which means every key).</exception>
     public static void WritePut(IBufferWriter<byte> output, string key, double value, long timestamp)
     {
-        if (!double.IsFinite(value))
+        if (key == "*")
         {
-            throw new ArgumentException("The value must be a finite number.", nameof(value));
+            throw new ArgumentException("'*' is not a key: get * reads every key.", nameof(key));
         }
 
-        ArgumentOutOfRangeException.ThrowIfNegative(timestamp);
         int keyLength = GetValidatedKeyLength(key);
         Span<byte> span = output.GetSpan(4 + keyLength + MetricsResponseWriter.MaxValueAndTimestampLength);
         "put "u8.CopyTo(span);

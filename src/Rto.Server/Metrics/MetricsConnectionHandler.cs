@@ -97,7 +97,7 @@ internal sealed class MetricsConnectionHandler(MetricStore store, IOptions<Metri
                     _tally.Malformed++;
                 }
 
-                MetricsResponseWriter.WriteError(output);
+                MetricsResponseWriter.WriteError(output, request.ErrorMessage);
                 return false;
             }
 

@@ -46,11 +46,20 @@ public sealed class MetricsCodecTests
         var writer = new ArrayBufferWriter<byte>();
         Assert.ThrowsExactly<ArgumentException>(() => MetricsRequestWriter.WritePut(writer, "two words", 1, 1));
         Assert.ThrowsExactly<ArgumentException>(() => MetricsRequestWriter.WritePut(writer, "", 1, 1));
-        Assert.ThrowsExactly<ArgumentException>(() => MetricsRequestWriter.WritePut(writer, "k", double.NaN, 1));
-        Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => MetricsRequestWriter.WritePut(writer, "k", 1, -1));
+        Assert.ThrowsExactly<ArgumentException>(() => MetricsRequestWriter.WritePut(writer, "*", 1, 1));
         Assert.ThrowsExactly<ArgumentException>(() => MetricsRequestWriter.WriteGet(writer, "a\nput"));
         Assert.ThrowsExactly<ArgumentException>(() => MetricsRequestWriter.WriteGet(writer, "\ud800"));
         Assert.AreEqual(0, writer.WrittenCount, "nothing is written for a rejected request");
+    }
+
+    /// <summary>NaN, infinities and negative timestamps were valid for the original server, so the client sends them as Python would.</summary>
+    [TestMethod]
+    public void WritesNonFiniteValuesAndNegativeTimestampsAsPythonPrintsThem()
+    {
+        var writer = new ArrayBufferWriter<byte>();
+        MetricsRequestWriter.WritePut(writer, "k", double.NaN, -1);
+        MetricsRequestWriter.WritePut(writer, "k", double.NegativeInfinity, long.MinValue);
+        Assert.AreEqual("put k nan -1\nput k -inf -9223372036854775808\n", Encoding.UTF8.GetString(writer.WrittenSpan));
     }
 
     [TestMethod]

@@ -74,7 +74,7 @@ public sealed class MetricsClientTests
         await using MetricsClient client = await MetricsClient.ConnectAsync(server.MetricsEndPoint);
 
         await Assert.ThrowsExactlyAsync<ArgumentException>(() => client.PutManyAsync([new("ok", 1, 1), new("not ok", 1, 1)]));
-        await Assert.ThrowsExactlyAsync<ArgumentException>(() => client.PutAsync("k", double.PositiveInfinity, 1));
+        await Assert.ThrowsExactlyAsync<ArgumentException>(() => client.PutAsync("*", 1, 1));
 
         Assert.IsEmpty(await client.GetAsync("*"), "the client is still in step with the server");
     }
