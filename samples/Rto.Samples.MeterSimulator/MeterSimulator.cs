@@ -19,7 +19,7 @@ public static class MeterSimulator
             string timestamp = time.ToString("yyyy.MM.dd HH:mm:ss.ffffff", CultureInfo.InvariantCulture);
             foreach (MeterDefinition meter in meters)
             {
-                string ip = MeterLineParser.FormatIPv4(meter.Ip);
+                string ip = meter.Meter;
                 double value = meter.RangeStart + random.NextDouble() * (meter.RangeStop - meter.RangeStart);
                 if (badFraction > 0 && random.NextDouble() < badFraction)
                 {

@@ -137,7 +137,7 @@ internal static class ServerChecks
         long acceptedBefore = await AcceptedAsync(http, cancellationToken);
 
         // 10.0.0.1 is a 0..110 V voltmeter in the server's sample registry (meters.tsv).
-        uint voltmeter = MetersClient.ParseIPv4("10.0.0.1");
+        const string voltmeter = "10.0.0.1";
         long now = MeterTimestamp.FromDateTime(DateTime.Now);
         MeterReading[] readings = [.. Enumerable.Range(0, 5).Select(i => new MeterReading(voltmeter, now + (i * 1000), 100 + i))];
         await using (var meters = await MetersClient.ConnectAsync(server.Host, server.MetersPort, cancellationToken: cancellationToken))

@@ -39,7 +39,10 @@ internal sealed partial class ServerProcess : IAsyncDisposable
         }
     }
 
-    public static async Task<ServerProcess> StartAsync(string dataDirectory, params string[] settings)
+    public static Task<ServerProcess> StartAsync(string dataDirectory, params string[] settings) => StartInAsync(AppContext.BaseDirectory, dataDirectory, settings);
+
+    /// <summary>Starts the server with <paramref name="workingDirectory"/> as its working directory (where the original servers found their files).</summary>
+    public static async Task<ServerProcess> StartInAsync(string workingDirectory, string dataDirectory, params string[] settings)
     {
         string serverDll = Path.Combine(AppContext.BaseDirectory, "Rto.Server.dll");
         var info = new ProcessStartInfo("dotnet")
@@ -47,7 +50,7 @@ internal sealed partial class ServerProcess : IAsyncDisposable
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
-            WorkingDirectory = AppContext.BaseDirectory,
+            WorkingDirectory = workingDirectory,
         };
         info.ArgumentList.Add(serverDll);
         foreach (string arg in (string[])["--Metrics:Port=0", $"--Metrics:DataDirectory={dataDirectory}", "--Jobs:Port=0", $"--Jobs:SampleDirectory={Path.Combine(dataDirectory, "jobs-sample")}", "--Messenger:Address=127.0.0.1", "--Messenger:Port=0", "--Meters:Port=0", "--Meters:HttpPort=0", $"--Meters:DataDirectory={Path.Combine(dataDirectory, "meters")}", $"--Meters:PlotDirectory={Path.Combine(dataDirectory, "plots")}", "--Health:Port=0", "--Console:Port=0", "--Optimization:Port=0", $"--Optimization:SessionsDirectory={Path.Combine(dataDirectory, "rto", "sessions")}", .. settings])

@@ -114,8 +114,8 @@ public static class MeterIngestLoad
         long t0 = MeterTimestamp.FromDateTime(new DateTime(2024, 4, 27, 14, 0, 0));
         for (int i = 0; buffer.WrittenCount < 64 * 1024; i++)
         {
-            MeterLineWriter.Write(buffer, new MeterReading(0x0A000001, t0 + i * 1000L, 100 + i % 10));
-            MeterLineWriter.Write(buffer, new MeterReading(0x0A000002, t0 + i * 1000L + 10, 0.25));
+            MeterLineWriter.Write(buffer, new MeterReading("10.0.0.1", t0 + i * 1000L, 100 + i % 10));
+            MeterLineWriter.Write(buffer, new MeterReading("10.0.0.2", t0 + i * 1000L + 10, 0.25));
         }
 
         return buffer.WrittenSpan.ToArray();

@@ -59,7 +59,7 @@ public class MeterLineBenchmarks
     }
 
     [Benchmark]
-    public bool Parse() => MeterLineParser.TryParse(_line, out _);
+    public bool Parse() => MeterLineParser.TryParse(_line, out _, out _, out _);
 
     [Benchmark(OperationsPerInvoke = LinesPerBuffer)]
     public int ReadLines256() => ReadLines(_contiguous);
@@ -68,7 +68,8 @@ public class MeterLineBenchmarks
     public int ReadLines256In4KSegments() => ReadLines(_segmented);
 
     [Benchmark]
-    public bool ParseAndValidate() => MeterLineParser.TryParse(_line, out MeterReading reading) && MetersConnectionHandler.Validate(reading, _registry) is null;
+    public bool ParseAndValidate() =>
+        MeterLineParser.TryParse(_line, out ReadOnlySpan<byte> meter, out _, out double value) && MetersConnectionHandler.Validate(meter, value, _registry, out _) is null;
 
     /// <summary>What the connection handler does per line before the registry and the store.</summary>
     private int ReadLines(ReadOnlySequence<byte> buffer)

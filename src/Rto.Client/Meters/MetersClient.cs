@@ -23,7 +23,7 @@ namespace Rto.Client.Meters;
 /// <example>
 /// <code>
 /// await using var client = await MetersClient.ConnectAsync("127.0.0.1", MetersClient.DefaultPort);
-/// await client.SendAsync(new MeterReading(MetersClient.ParseIPv4("10.0.0.1"), MeterTimestamp.FromDateTime(DateTime.Now), 229.5));
+/// await client.SendAsync(new MeterReading("10.0.0.1", MeterTimestamp.FromDateTime(DateTime.Now), 229.5));
 /// await client.FlushAsync();
 /// </code>
 /// </example>
@@ -70,17 +70,14 @@ public sealed class MetersClient : IAsyncDisposable
         return new MetersClient(connection);
     }
 
-    /// <summary>Parses an IPv4 dotted quad into the number <see cref="MeterReading.Ip"/> holds.</summary>
-    /// <exception cref="FormatException">The text is not an IPv4 address.</exception>
-    public static uint ParseIPv4(string ip) =>
-        MeterLineParser.TryParseIPv4(Encoding.ASCII.GetBytes(ip), out uint value) ? value : throw new FormatException($"'{ip}' is not an IPv4 address.");
-
     /// <summary>Queues one reading; flushes when <see cref="FlushThreshold"/> bytes are pending.</summary>
+    /// <exception cref="ArgumentException">The meter's name cannot be sent (see <see cref="MeterLineWriter.IsValidMeter"/>); nothing is queued.</exception>
     /// <exception cref="MetersClientException">The connection was lost (<see cref="ClientErrorKind.ConnectionLost"/>).</exception>
     public ValueTask SendAsync(MeterReading reading, CancellationToken cancellationToken = default) =>
         WriteAsync(output => MeterLineWriter.Write(output, reading), cancellationToken);
 
     /// <summary>Queues many readings as one batch and flushes them.</summary>
+    /// <exception cref="ArgumentException">A meter's name cannot be sent; the readings before it are queued, it and the rest are not.</exception>
     /// <exception cref="MetersClientException">The connection was lost (<see cref="ClientErrorKind.ConnectionLost"/>).</exception>
     public async ValueTask SendManyAsync(IEnumerable<MeterReading> readings, CancellationToken cancellationToken = default)
     {

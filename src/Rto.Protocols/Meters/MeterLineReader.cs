@@ -5,13 +5,21 @@ namespace Rto.Protocols.Meters;
 /// <summary>One line of the meters stream, as <see cref="MeterLineReader"/> read it.</summary>
 public readonly ref struct MeterLine
 {
-    private readonly MeterReading _reading;
-
     /// <summary>Parses <paramref name="text"/>, one complete line.</summary>
     internal MeterLine(ReadOnlySpan<byte> text)
     {
         Text = text;
-        Status = MeterLineParser.TryParse(text, out _reading) ? MessageStatus.Valid : MessageStatus.Malformed;
+        if (MeterLineParser.TryParse(text, out ReadOnlySpan<byte> meter, out long timestamp, out double value))
+        {
+            Status = MessageStatus.Valid;
+            Meter = meter;
+            Timestamp = timestamp;
+            Value = value;
+        }
+        else
+        {
+            Status = MessageStatus.Malformed;
+        }
     }
 
     internal MeterLine(MessageStatus rejected)
@@ -21,22 +29,33 @@ public readonly ref struct MeterLine
 
     /// <summary>
     /// <see cref="MessageStatus.Valid"/>, <see cref="MessageStatus.Malformed"/> (not three valid
-    /// TAB-separated fields) or <see cref="MessageStatus.TooLarge"/> (longer than the maximum;
-    /// skipped, the stream goes on).
+    /// TAB-separated fields, see <see cref="MeterLineParser"/>) or <see cref="MessageStatus.TooLarge"/>
+    /// (longer than the maximum; skipped, the stream goes on). The other members are meaningful
+    /// only for a valid line.
     /// </summary>
     public MessageStatus Status { get; }
 
-    /// <summary>The reading of a valid line.</summary>
-    public MeterReading Reading => _reading;
+    /// <summary>The meter's name as sent (UTF-8), pointing into the line.</summary>
+    public ReadOnlySpan<byte> Meter { get; }
+
+    /// <summary>The timestamp in microseconds (see <see cref="MeterTimestamp"/>).</summary>
+    public long Timestamp { get; }
+
+    /// <summary>The value as Python's <c>float()</c> read it; may be NaN or infinite.</summary>
+    public double Value { get; }
 
     /// <summary>The line as received, without its terminator (empty for an over-long line), for logging a rejection.</summary>
     public ReadOnlySpan<byte> Text { get; }
+
+    /// <summary>The reading of a valid line (allocates the meter's name).</summary>
+    public MeterReading ToReading() => new(System.Text.Encoding.UTF8.GetString(Meter), Timestamp, Value);
 }
 
 /// <summary>
 /// Reads the meters stream (the server side; the protocol has no replies): one
 /// <see cref="MeterLine"/> per <c>\n</c>-terminated line, <c>\r\n</c> accepted, blank lines
-/// skipped. Never allocates in steady state.
+/// (empty or white space only, as Python's <c>str.strip()</c> sees white space) skipped. Never
+/// allocates in steady state.
 /// </summary>
 /// <remarks>A mutable struct: one per connection, called where it is stored. Not thread-safe.</remarks>
 public struct MeterLineReader : IMessageReader<MeterLine>
@@ -64,7 +83,7 @@ public struct MeterLineReader : IMessageReader<MeterLine>
         // One framer call and no copy of the input on the common path: this runs per reading
         // (a loop over a local copy of the sequence measured about 10% slower per line).
         LineReadStatus status = _framer.TryReadLine(input, ref consumed, out ReadOnlySpan<byte> line, ref _splitLine);
-        while (status == LineReadStatus.Line && line.IsEmpty)
+        while (status == LineReadStatus.Line && IsBlank(line))
         {
             status = _framer.TryReadLine(input.Slice(consumed), ref consumed, out line, ref _splitLine);
         }
@@ -80,4 +99,8 @@ public struct MeterLineReader : IMessageReader<MeterLine>
         message = status == LineReadStatus.LineTooLong ? new MeterLine(MessageStatus.TooLarge) : new MeterLine(line);
         return true;
     }
+
+    // Most lines start with a digit: only one starting with white space (or non-ASCII) is stripped to check.
+    private static bool IsBlank(ReadOnlySpan<byte> line) =>
+        line.IsEmpty || ((line[0] <= (byte)' ' || line[0] >= 0x80) && PythonText.Strip(line).IsEmpty);
 }

@@ -1,59 +1,81 @@
 using System.Buffers;
-using System.Buffers.Text;
+using System.Text;
 
 namespace Rto.Protocols.Meters;
 
-/// <summary>Writes meter lines in the exact format <see cref="MeterLineParser"/> reads. Never allocates.</summary>
+/// <summary>Writes meter lines <c>{meter}\t{yyyy.MM.dd HH:mm:ss.ffffff}\t{value}\n</c>, which <see cref="MeterLineParser"/> reads back exactly. Never allocates.</summary>
 public static class MeterLineWriter
 {
-    /// <summary>The longest line <see cref="Write"/> produces, terminator included.</summary>
-    public const int MaxLineLength = 15 + 1 + MeterTimestamp.Length + 1 + 32 + 1;
+    /// <summary>The longest line <see cref="Write(IBufferWriter{byte}, ReadOnlySpan{byte}, long, double)"/> produces beyond the meter's name, terminator included.</summary>
+    public const int MaxLengthWithoutMeter = 1 + MeterTimestamp.Length + 1 + PythonNumber.MaxFloatLength + 1;
 
-    /// <summary>Appends <c>{ip}\t{timestamp}\t{value}\n</c>.</summary>
+    // Strict: a name with a lone surrogate is refused instead of being sent as U+FFFD.
+    private static readonly UTF8Encoding s_utf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    /// <summary>Appends <c>{meter}\t{timestamp}\t{value}\n</c>, the value as Python prints it (<c>229.5</c>, <c>1e-05</c>).</summary>
+    /// <exception cref="ArgumentException">
+    /// The meter's name is empty, has a TAB or a line break, starts or ends with white space, or is not valid UTF-16.
+    /// </exception>
     public static void Write(IBufferWriter<byte> output, in MeterReading reading)
     {
-        Span<byte> span = output.GetSpan(MaxLineLength);
-        int written = Format(reading, span);
-        output.Advance(written);
+        string meter = reading.Meter;
+        int length = GetValidatedLength(meter);
+        Span<byte> span = output.GetSpan(length + MaxLengthWithoutMeter);
+        s_utf8.GetBytes(meter, span);
+        output.Advance(length + FormatTail(reading.Timestamp, reading.Value, span[length..]));
     }
 
-    /// <summary>Formats the line (with its <c>\n</c>) into <paramref name="destination"/>; returns the bytes written.</summary>
-    public static int Format(in MeterReading reading, Span<byte> destination)
+    /// <summary>Appends a line for a meter name already in UTF-8 (the server's own logs, which write back a name as it was received).</summary>
+    public static void Write(IBufferWriter<byte> output, ReadOnlySpan<byte> meter, long timestamp, double value)
     {
-        int pos = WriteIPv4(reading.Ip, destination);
-        destination[pos++] = (byte)'\t';
-        MeterTimestamp.Format(reading.Timestamp, destination[pos..]);
-        pos += MeterTimestamp.Length;
-        destination[pos++] = (byte)'\t';
-        pos += WriteValue(reading.Value, destination[pos..]);
-        destination[pos++] = (byte)'\n';
-        return pos;
+        Span<byte> span = output.GetSpan(meter.Length + MaxLengthWithoutMeter);
+        meter.CopyTo(span);
+        output.Advance(meter.Length + FormatTail(timestamp, value, span[meter.Length..]));
     }
 
-    /// <summary>Writes a value in its shortest round-trip invariant form; returns the bytes written.</summary>
-    public static int WriteValue(double value, Span<byte> destination)
+    /// <summary>Writes a value as Python's <c>repr</c> does; returns the bytes written.</summary>
+    public static int WriteValue(double value, Span<byte> destination) =>
+        PythonNumber.TryFormatFloat(value, destination, out int written) ? written : throw new ArgumentException("The destination is too small.", nameof(destination));
+
+    /// <summary>Whether <paramref name="meter"/> can name a meter on the wire: non-empty, no TAB or line break, no white space at either end.</summary>
+    public static bool IsValidMeter(ReadOnlySpan<char> meter)
     {
-        if (!value.TryFormat(destination, out int written, "R", System.Globalization.CultureInfo.InvariantCulture))
+        if (meter.IsEmpty || meter.IndexOfAny('\t', '\n', '\r') >= 0)
         {
-            throw new ArgumentException("The destination is too small.", nameof(destination));
+            return false;
         }
 
-        return written;
+        // The server strips white space off each line, as the original did, so a name cannot start with it.
+        return !PythonText.IsWhiteSpace(meter[0]) && !PythonText.IsWhiteSpace(meter[^1]);
     }
 
-    private static int WriteIPv4(uint ip, Span<byte> destination)
+    private static int GetValidatedLength(string meter)
     {
-        int pos = 0;
-        for (int shift = 24; shift >= 0; shift -= 8)
+        ArgumentNullException.ThrowIfNull(meter);
+        if (IsValidMeter(meter))
         {
-            Utf8Formatter.TryFormat((ip >> shift) & 0xFF, destination[pos..], out int written);
-            pos += written;
-            if (shift > 0)
+            try
             {
-                destination[pos++] = (byte)'.';
+                return s_utf8.GetByteCount(meter);
+            }
+            catch (EncoderFallbackException)
+            {
+                // Reported below.
             }
         }
 
+        throw new ArgumentException($"'{meter}' cannot name a meter: it must be non-empty UTF-16 text without TAB or line breaks and without white space at either end.", nameof(meter));
+    }
+
+    private static int FormatTail(long timestamp, double value, Span<byte> destination)
+    {
+        int pos = 0;
+        destination[pos++] = (byte)'\t';
+        MeterTimestamp.Format(timestamp, destination[pos..]);
+        pos += MeterTimestamp.Length;
+        destination[pos++] = (byte)'\t';
+        pos += WriteValue(value, destination[pos..]);
+        destination[pos++] = (byte)'\n';
         return pos;
     }
 }

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.IO.Pipelines;
 using System.Text;
+using System.Text.Unicode;
 
 namespace Rto.Protocols.Meters;
 
@@ -10,14 +11,18 @@ namespace Rto.Protocols.Meters;
 public readonly record struct MeterRegistryError(int LineNumber, string Text);
 
 /// <summary>What <see cref="MeterRegistryReader.ReadAsync(PipeReader, CancellationToken)"/> read.</summary>
-/// <param name="Meters">The meters, in file order (a repeated IP keeps its last definition when indexed).</param>
+/// <param name="Meters">The meters, in file order (a repeated meter keeps its last definition when indexed, as in the original).</param>
 /// <param name="Errors">Lines that were not valid meter definitions.</param>
 public sealed record MeterRegistryContent(IReadOnlyList<MeterDefinition> Meters, IReadOnlyList<MeterRegistryError> Errors);
 
 /// <summary>
-/// Reads the meter registry: UTF-8 TSV, one meter per line <c>ip\trange_start\trange_stop\tunit</c>,
-/// where the unit is <c>В</c>/<c>V</c> (volts) or <c>А</c>/<c>A</c> (amperes), Cyrillic or Latin.
-/// Blank lines and lines starting with <c>#</c> are skipped.
+/// Reads the meter registry, the original server's <c>ip_mapping.txt</c> format: UTF-8, one meter
+/// per line <c>meter\trange_start\trange_stop\tunit</c>, where the meter is any text (usually
+/// its IPv4 address), the bounds are numbers as Python's <c>float()</c> reads them (<c>inf</c>
+/// for no bound; not NaN; start at most stop) and the unit is <c>В</c>/<c>V</c> (volts) or
+/// <c>А</c>/<c>A</c> (amperes), Cyrillic or Latin. A line without a TAB may separate its four
+/// fields with spaces instead. White space around fields is ignored; blank lines and lines
+/// starting with <c>#</c> are skipped.
 /// </summary>
 public static class MeterRegistryReader
 {
@@ -90,23 +95,25 @@ public static class MeterRegistryReader
     public static bool TryParseLine(ReadOnlySpan<byte> line, out MeterDefinition meter)
     {
         meter = default;
-        ReadOnlySpan<byte> rest = line;
-        if (!NextField(ref rest, out ReadOnlySpan<byte> ipText) || !NextField(ref rest, out ReadOnlySpan<byte> startText)
-            || !NextField(ref rest, out ReadOnlySpan<byte> stopText) || rest.Contains((byte)'\t'))
+        Span<Range> fields = stackalloc Range[5];
+        int count = line.Contains((byte)'\t') ? SplitOnTabs(line, fields) : SplitOnSpaces(line, fields);
+        if (count != 4)
         {
             return false;
         }
 
-        if (!MeterLineParser.TryParseIPv4(Trim(ipText), out uint ip)
-            || !MeterLineParser.TryParseValue(Trim(startText), out double start)
-            || !MeterLineParser.TryParseValue(Trim(stopText), out double stop)
-            || start > stop
-            || !TryParseUnit(Trim(rest), out MeterUnit unit))
+        ReadOnlySpan<byte> name = PythonText.Strip(line[fields[0]]);
+        if (name.IsEmpty
+            || !Utf8.IsValid(name)
+            || !PythonNumber.TryParseFloat(line[fields[1]], out double start)
+            || !PythonNumber.TryParseFloat(line[fields[2]], out double stop)
+            || double.IsNaN(start) || double.IsNaN(stop) || start > stop
+            || !TryParseUnit(PythonText.Strip(line[fields[3]]), out MeterUnit unit))
         {
             return false;
         }
 
-        meter = new MeterDefinition(ip, start, stop, unit);
+        meter = new MeterDefinition(Encoding.UTF8.GetString(name), start, stop, unit);
         return true;
     }
 
@@ -152,19 +159,55 @@ public static class MeterRegistryReader
         }
     }
 
-    private static bool NextField(ref ReadOnlySpan<byte> rest, out ReadOnlySpan<byte> field)
+    /// <summary>Fields separated by single TABs, as the original's <c>csv.reader(delimiter="\t")</c> split them; at most <paramref name="fields"/>.Length.</summary>
+    private static int SplitOnTabs(ReadOnlySpan<byte> line, Span<Range> fields)
     {
-        int tab = rest.IndexOf((byte)'\t');
-        if (tab < 0)
+        int count = 0;
+        int start = 0;
+        while (count < fields.Length)
         {
-            field = default;
-            return false;
+            int tab = line[start..].IndexOf((byte)'\t');
+            if (tab < 0)
+            {
+                fields[count++] = new Range(start, line.Length);
+                break;
+            }
+
+            fields[count++] = new Range(start, start + tab);
+            start += tab + 1;
         }
 
-        field = rest[..tab];
-        rest = rest[(tab + 1)..];
-        return true;
+        return count;
     }
 
-    private static ReadOnlySpan<byte> Trim(ReadOnlySpan<byte> text) => text.Trim(" \t"u8);
+    /// <summary>Fields separated by runs of spaces; at most <paramref name="fields"/>.Length (one more means too many).</summary>
+    private static int SplitOnSpaces(ReadOnlySpan<byte> line, Span<Range> fields)
+    {
+        int count = 0;
+        int i = 0;
+        while (count < fields.Length)
+        {
+            while (i < line.Length && line[i] == ' ')
+            {
+                i++;
+            }
+
+            if (i == line.Length)
+            {
+                break;
+            }
+
+            int start = i;
+            while (i < line.Length && line[i] != ' ')
+            {
+                i++;
+            }
+
+            fields[count++] = new Range(start, i);
+        }
+
+        return count;
+    }
+
+    private static ReadOnlySpan<byte> Trim(ReadOnlySpan<byte> text) => PythonText.Strip(text);
 }

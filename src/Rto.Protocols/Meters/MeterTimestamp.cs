@@ -1,11 +1,13 @@
 namespace Rto.Protocols.Meters;
 
 /// <summary>
-/// The meter timestamp format <c>yyyy.MM.dd HH:mm:ss.ffffff</c> (local time, six fractional
-/// digits), held as a count of microseconds since 0001-01-01 00:00:00 (that is,
-/// <see cref="DateTime.Ticks"/> / 10). Parsing and formatting never allocate.
+/// The meter timestamp format <c>yyyy.MM.dd HH:mm:ss.ffffff</c> (local time), held as a count of
+/// microseconds since 0001-01-01 00:00:00 (that is, <see cref="DateTime.Ticks"/> / 10). It is read
+/// as the original server read it, with Python's
+/// <c>datetime.strptime(text, "%Y.%m.%d %H:%M:%S.%f")</c>, and written with six fractional digits.
+/// Parsing and formatting never allocate.
 /// </summary>
-public static class MeterTimestamp
+public static partial class MeterTimestamp
 {
     /// <summary>The length of a formatted timestamp in bytes: 26.</summary>
     public const int Length = 26;
@@ -13,12 +15,22 @@ public static class MeterTimestamp
     /// <summary>Microseconds in one second.</summary>
     public const long MicrosecondsPerSecond = 1_000_000;
 
-    /// <summary>Parses exactly <c>yyyy.MM.dd HH:mm:ss.ffffff</c>; rejects wrong digit counts and impossible dates.</summary>
-    public static bool TryParse(ReadOnlySpan<byte> text, out long microseconds)
+    /// <summary>
+    /// Parses a timestamp as <c>strptime("%Y.%m.%d %H:%M:%S.%f")</c> does: four-digit year, one- or
+    /// two-digit month, day, hour, minute and second (a day may also be a space and one digit),
+    /// one or more white-space characters between date and time, one to six fractional digits
+    /// (<c>.5</c> is half a second), non-ASCII decimal digits where Python's <c>\d</c> takes them,
+    /// and nothing before or after. Impossible dates (<c>2024.02.30</c>), year 0 and seconds 60
+    /// and 61 are rejected, as <c>datetime</c> rejects them.
+    /// </summary>
+    public static bool TryParse(ReadOnlySpan<byte> text, out long microseconds) =>
+        (text.Length == Length && TryParseCanonical(text, out microseconds)) || TryParseLikeStrptime(text, out microseconds);
+
+    /// <summary>Exactly <c>yyyy.MM.dd HH:mm:ss.ffffff</c> in ASCII: what every meter sends, read without the general matcher.</summary>
+    private static bool TryParseCanonical(ReadOnlySpan<byte> text, out long microseconds)
     {
         microseconds = 0;
-        if (text.Length != Length
-            || text[4] != '.' || text[7] != '.' || text[10] != ' '
+        if (text[4] != '.' || text[7] != '.' || text[10] != ' '
             || text[13] != ':' || text[16] != ':' || text[19] != '.')
         {
             return false;
@@ -31,7 +43,14 @@ public static class MeterTimestamp
             return false;
         }
 
-        if (year < 1 || month is < 1 or > 12 || day < 1 || day > DateTime.DaysInMonth(year, month) || hour > 23 || minute > 59 || second > 59)
+        return TryCompose(year, month, day, hour, minute, second, fraction, out microseconds);
+    }
+
+    /// <summary>The microseconds of a date and time, if <c>datetime(...)</c> would accept them.</summary>
+    private static bool TryCompose(int year, int month, int day, int hour, int minute, int second, int fraction, out long microseconds)
+    {
+        microseconds = 0;
+        if (year is < 1 or > 9999 || month is < 1 or > 12 || day < 1 || day > DateTime.DaysInMonth(year, month) || hour > 23 || minute > 59 || second > 59)
         {
             return false;
         }

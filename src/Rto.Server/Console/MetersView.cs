@@ -15,7 +15,7 @@ internal sealed class MetersView(MeterStore store, MeterRegistry registry, Meter
         (long Store, long Registry, long Accepted, long Rejected) seen = (-1, -1, -1, -1);
         return new LiveView(() =>
         {
-            var now = (store.Version, registry.Version, counters.Accepted, counters.Malformed + counters.UnknownMeter + counters.OutOfRange);
+            var now = (store.Version, registry.Version, counters.Accepted, counters.Malformed + counters.UnknownMeter + counters.OutOfRange + counters.NotFinite);
             if (now == seen)
             {
                 return null;
@@ -28,11 +28,11 @@ internal sealed class MetersView(MeterStore store, MeterRegistry registry, Meter
 
     public object Snapshot(double windowSeconds, int maxPoints)
     {
-        List<MeterDefinition> meters = [.. registry.Meters.Values.OrderBy(m => m.Ip)];
+        List<MeterDefinition> meters = [.. MetersHttpApi.OrderForDisplay(registry.Meters.Values)];
         long newest = long.MinValue;
         foreach (MeterDefinition meter in meters)
         {
-            if (store.TryGetWindow(meter.Ip, out MeterWindow window) && window.TryGetLatest(out TimedValue latest))
+            if (store.TryGetWindow(meter.Meter, out MeterWindow window) && window.TryGetLatest(out TimedValue latest))
             {
                 newest = Math.Max(newest, latest.Timestamp);
             }
@@ -49,8 +49,8 @@ internal sealed class MetersView(MeterStore store, MeterRegistry registry, Meter
         var series = new List<object>();
         foreach (MeterDefinition meter in meters)
         {
-            List<TimedValue> readings = store.Query(meter.Ip, from, long.MaxValue, int.MaxValue);
-            ChartSeries chart = ChartSeries.Thin(MeterLineParser.FormatIPv4(meter.Ip), meter.Unit == MeterUnit.Volt ? "V" : "A", Points(readings, offset), maxPoints);
+            List<TimedValue> readings = store.Query(meter.Meter, from, long.MaxValue, int.MaxValue);
+            ChartSeries chart = ChartSeries.Thin(meter.Meter, meter.Unit == MeterUnit.Volt ? "V" : "A", Points(readings, offset), maxPoints);
             series.Add(new
             {
                 ip = chart.Name,
@@ -75,7 +75,7 @@ internal sealed class MetersView(MeterStore store, MeterRegistry registry, Meter
             counters = new
             {
                 accepted = counters.Accepted,
-                rejected = new { malformed = counters.Malformed, unknownMeter = counters.UnknownMeter, outOfRange = counters.OutOfRange },
+                rejected = new { malformed = counters.Malformed, unknownMeter = counters.UnknownMeter, outOfRange = counters.OutOfRange, notFinite = counters.NotFinite },
             },
         };
     }

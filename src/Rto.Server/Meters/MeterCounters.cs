@@ -11,6 +11,9 @@ public enum MeterRejectReason
 
     /// <summary>The value lies outside the meter's inclusive range.</summary>
     OutOfRange,
+
+    /// <summary>The value is <c>nan</c>, <c>inf</c> or <c>-inf</c> (or too large a number, which Python reads as infinity).</summary>
+    NotFinite,
 }
 
 /// <summary>Counts accepted and rejected readings since the server started. Thread-safe.</summary>
@@ -20,6 +23,7 @@ public sealed class MeterCounters
     private long _malformed;
     private long _unknownMeter;
     private long _outOfRange;
+    private long _notFinite;
 
     /// <summary>Readings stored.</summary>
     public long Accepted => Volatile.Read(ref _accepted);
@@ -33,16 +37,25 @@ public sealed class MeterCounters
     /// <summary>Readings rejected because the value is out of range.</summary>
     public long OutOfRange => Volatile.Read(ref _outOfRange);
 
+    /// <summary>Readings rejected because the value is NaN or infinite.</summary>
+    public long NotFinite => Volatile.Read(ref _notFinite);
+
     /// <summary>The count of one rejection reason.</summary>
     public long Rejected(MeterRejectReason reason) => reason switch
     {
         MeterRejectReason.Malformed => Malformed,
         MeterRejectReason.UnknownMeter => UnknownMeter,
+        MeterRejectReason.NotFinite => NotFinite,
         _ => OutOfRange,
     };
 
-    internal void Add(long accepted, long malformed, long unknownMeter, long outOfRange)
+    internal void Add(long accepted, long malformed, long unknownMeter, long outOfRange, long notFinite)
     {
+        if (notFinite != 0)
+        {
+            Interlocked.Add(ref _notFinite, notFinite);
+        }
+
         if (accepted != 0)
         {
             Interlocked.Add(ref _accepted, accepted);

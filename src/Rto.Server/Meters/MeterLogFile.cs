@@ -202,7 +202,7 @@ internal sealed class MeterLogFile : IDisposable
     }
 
     /// <summary>Streams one file's lines to <paramref name="onLine"/>; returns the length up to the end of its last whole line.</summary>
-    private static long ReplayFile(string path, LogLineHandler onLine, ref long lines, ref long corrupt, ref long torn)
+    internal static long ReplayFile(string path, LogLineHandler onLine, ref long lines, ref long corrupt, ref long torn)
     {
         using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1, FileOptions.SequentialScan);
         byte[] buffer = new byte[ReadBufferSize];

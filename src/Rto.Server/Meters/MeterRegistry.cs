@@ -1,4 +1,5 @@
 using System.Collections.Frozen;
+using System.Text;
 using Rto.Protocols.Meters;
 
 namespace Rto.Server.Meters;
@@ -13,7 +14,9 @@ internal readonly record struct MeterRegistryReload(bool Swapped, int Added, int
 /// <summary>
 /// The known meters, loaded from <see cref="MetersOptions.RegistryPath"/> and reloaded when the
 /// file changes. A reload waits until the file has been quiet for a short delay (editors save in
-/// several steps) and replaces the registry only when the whole new file is valid.
+/// several steps) and replaces the registry only when the whole new file is valid. Meters are
+/// looked up by their name as text, exactly (<c>010.0.0.1</c> is not <c>10.0.0.1</c>), as the
+/// original server looked them up in its dictionary.
 /// </summary>
 internal sealed partial class MeterRegistry : IDisposable
 {
@@ -22,12 +25,12 @@ internal sealed partial class MeterRegistry : IDisposable
     private readonly FileSystemWatcher _watcher;
     private readonly Timer _debounce;
     private readonly TimeSpan _reloadDelay;
-    private volatile FrozenDictionary<uint, MeterDefinition> _meters;
+    private volatile MeterIndex _meters;
     private long _version;
 
     public MeterRegistry(string path, ILogger<MeterRegistry> logger, TimeSpan? reloadDelay = null)
     {
-        _path = Path.GetFullPath(path);
+        _path = System.IO.Path.GetFullPath(path);
         _logger = logger;
         _reloadDelay = reloadDelay ?? TimeSpan.FromMilliseconds(300);
         if (!File.Exists(_path))
@@ -44,9 +47,9 @@ internal sealed partial class MeterRegistry : IDisposable
 
         _meters = Index(content);
         _version = 1;
-        LogLoaded(_meters.Count, _path);
+        LogLoaded(_meters.Meters.Count, _path);
         _debounce = new Timer(static state => ((MeterRegistry)state!).Reload(), this, Timeout.Infinite, Timeout.Infinite);
-        _watcher = new FileSystemWatcher(Path.GetDirectoryName(_path)!, Path.GetFileName(_path))
+        _watcher = new FileSystemWatcher(System.IO.Path.GetDirectoryName(_path)!, System.IO.Path.GetFileName(_path))
         {
             NotifyFilter = NotifyFilters.LastWrite | NotifyFilters.FileName | NotifyFilters.Size,
         };
@@ -62,9 +65,21 @@ internal sealed partial class MeterRegistry : IDisposable
     /// <summary>Incremented on every successful load.</summary>
     public long Version => Interlocked.Read(ref _version);
 
-    public FrozenDictionary<uint, MeterDefinition> Meters => _meters;
+    /// <summary>The file the registry is read from.</summary>
+    public string Path => _path;
 
-    public bool TryGet(uint ip, out MeterDefinition meter) => _meters.TryGetValue(ip, out meter);
+    public FrozenDictionary<string, MeterDefinition> Meters => _meters.Meters;
+
+    public bool TryGet(string meter, out MeterDefinition definition) => _meters.Meters.TryGetValue(meter, out definition);
+
+    /// <summary>Looks a meter up by its UTF-8 name as received, without allocating (names up to 256 bytes).</summary>
+    public bool TryGet(ReadOnlySpan<byte> meter, out MeterDefinition definition)
+    {
+        // A UTF-8 name never has more UTF-16 units than bytes.
+        Span<char> name = meter.Length <= 256 ? stackalloc char[meter.Length] : new char[meter.Length];
+        int length = Encoding.UTF8.GetChars(meter, name);
+        return _meters.ByChars.TryGetValue(name[..length], out definition);
+    }
 
     /// <summary>
     /// Reads the file again and swaps it in when it is fully valid; otherwise keeps the previous
@@ -89,12 +104,13 @@ internal sealed partial class MeterRegistry : IDisposable
             }
             else
             {
-                FrozenDictionary<uint, MeterDefinition> previous = _meters;
-                FrozenDictionary<uint, MeterDefinition> next = Index(content);
-                int added = next.Keys.Count(ip => !previous.ContainsKey(ip));
-                int removed = previous.Keys.Count(ip => !next.ContainsKey(ip));
+                FrozenDictionary<string, MeterDefinition> previous = _meters.Meters;
+                MeterIndex index = Index(content);
+                FrozenDictionary<string, MeterDefinition> next = index.Meters;
+                int added = next.Keys.Count(meter => !previous.ContainsKey(meter));
+                int removed = previous.Keys.Count(meter => !next.ContainsKey(meter));
                 int changed = next.Count(pair => previous.TryGetValue(pair.Key, out MeterDefinition old) && old != pair.Value);
-                _meters = next;
+                _meters = index;
                 Interlocked.Increment(ref _version);
                 LogReloaded(_path, next.Count, added, removed, changed);
                 result = new MeterRegistryReload(true, added, removed, changed);
@@ -122,16 +138,20 @@ internal sealed partial class MeterRegistry : IDisposable
 
     private MeterRegistryContent Read() => MeterRegistryReader.ReadFileAsync(_path).GetAwaiter().GetResult();
 
-    private static FrozenDictionary<uint, MeterDefinition> Index(MeterRegistryContent content)
+    private static MeterIndex Index(MeterRegistryContent content)
     {
-        var meters = new Dictionary<uint, MeterDefinition>();
+        var meters = new Dictionary<string, MeterDefinition>(StringComparer.Ordinal);
         foreach (MeterDefinition meter in content.Meters)
         {
-            meters[meter.Ip] = meter;
+            meters[meter.Meter] = meter;
         }
 
-        return meters.ToFrozenDictionary();
+        FrozenDictionary<string, MeterDefinition> frozen = meters.ToFrozenDictionary(StringComparer.Ordinal);
+        return new MeterIndex(frozen, frozen.GetAlternateLookup<ReadOnlySpan<char>>());
     }
+
+    /// <summary>One version of the registry: by name, and the same by a span of the name's characters.</summary>
+    private sealed record MeterIndex(FrozenDictionary<string, MeterDefinition> Meters, FrozenDictionary<string, MeterDefinition>.AlternateLookup<ReadOnlySpan<char>> ByChars);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Meter registry: {Count} meters from {Path}")]
     private partial void LogLoaded(int count, string path);
@@ -142,7 +162,7 @@ internal sealed partial class MeterRegistry : IDisposable
     [LoggerMessage(Level = LogLevel.Warning, Message = "Meter registry {Path} line {LineNumber} ignored: '{Text}'")]
     private partial void LogBadLine(string path, int lineNumber, string text);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Meter registry {Path} not reloaded, the previous registry stays: line {LineNumber} is not 'ip<TAB>range_start<TAB>range_stop<TAB>unit': '{Text}' ({ErrorCount} bad lines in all)")]
+    [LoggerMessage(Level = LogLevel.Error, Message = "Meter registry {Path} not reloaded, the previous registry stays: line {LineNumber} is not 'meter<TAB>range_start<TAB>range_stop<TAB>unit': '{Text}' ({ErrorCount} bad lines in all)")]
     private partial void LogRejected(string path, int lineNumber, string text, int errorCount);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Meter registry {Path} not reloaded, the previous registry stays: the file has no meters")]

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Text;
 using Microsoft.Extensions.Logging.Abstractions;
 using Rto.Protocols.Meters;
 
@@ -16,8 +17,8 @@ namespace Rto.Server.Meters;
 /// </remarks>
 internal sealed partial class MeterStore : IDisposable
 {
-    private readonly ConcurrentDictionary<uint, MeterWindow> _windows = new();
-    private readonly Func<uint, MeterWindow> _createWindow;
+    private readonly ConcurrentDictionary<string, MeterWindow> _windows = new(StringComparer.Ordinal);
+    private readonly Func<string, MeterWindow> _createWindow;
     private readonly MeterLogFile _log;
     private readonly ILogger _logger;
     private long _version;
@@ -43,7 +44,11 @@ internal sealed partial class MeterStore : IDisposable
     /// <summary>Incremented whenever readings are added; the power calculator skips a tick when it has not moved.</summary>
     public long Version => Interlocked.Read(ref _version);
 
-    public void Add(in MeterReading reading) => _windows.GetOrAdd(reading.Ip, _createWindow).Add(reading.Timestamp, reading.Value);
+    /// <summary>Keeps a valid reading; <paramref name="meter"/> is the registry's own string, so nothing is allocated.</summary>
+    public void Add(string meter, long timestamp, double value) => _windows.GetOrAdd(meter, _createWindow).Add(timestamp, value);
+
+    /// <summary>The meters that have readings in memory.</summary>
+    public ICollection<string> Meters => _windows.Keys;
 
     /// <summary>Appends already formatted lines to the log and marks new data for the power calculator.</summary>
     public void AppendLog(ReadOnlySpan<byte> lines)
@@ -55,10 +60,10 @@ internal sealed partial class MeterStore : IDisposable
     /// <summary>fsyncs the readings log now (the interval timer does this under <c>Fsync=Interval</c>).</summary>
     public void FlushToDisk() => _log.FlushToDisk();
 
-    public bool TryGetWindow(uint ip, out MeterWindow window) => _windows.TryGetValue(ip, out window!);
+    public bool TryGetWindow(string meter, out MeterWindow window) => _windows.TryGetValue(meter, out window!);
 
-    public List<TimedValue> Query(uint ip, long from, long to, int limit) =>
-        _windows.TryGetValue(ip, out MeterWindow? window) ? window.Query(from, to, limit) : [];
+    public List<TimedValue> Query(string meter, long from, long to, int limit) =>
+        _windows.TryGetValue(meter, out MeterWindow? window) ? window.Query(from, to, limit) : [];
 
     /// <summary>The path of the n-th rotated log (1 is the newest).</summary>
     public string RotatedLogPath(int n) => MeterLogFile.RotatedPath(LogPath, n);
@@ -67,12 +72,20 @@ internal sealed partial class MeterStore : IDisposable
 
     private bool Replay(ReadOnlySpan<byte> line)
     {
-        if (!MeterLineParser.TryParse(line, out MeterReading reading))
+        // Only accepted readings were written, so every line is finite; anything else is damage.
+        if (!MeterLineParser.TryParse(line, out ReadOnlySpan<byte> meter, out long timestamp, out double value) || !double.IsFinite(value) || meter.IsEmpty)
         {
             return false;
         }
 
-        Add(reading);
+        Span<char> name = meter.Length <= 256 ? stackalloc char[meter.Length] : new char[meter.Length];
+        name = name[..Encoding.UTF8.GetChars(meter, name)];
+        if (!_windows.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(name, out MeterWindow? window))
+        {
+            window = _windows.GetOrAdd(new string(name), _createWindow);
+        }
+
+        window.Add(timestamp, value);
         return true;
     }
 

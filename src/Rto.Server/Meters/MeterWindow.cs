@@ -11,6 +11,7 @@ internal sealed class MeterWindow(int capacity)
     private readonly Lock _lock = new();
     private int _next;
     private int _count;
+    private long _version;
 
     public int Count
     {
@@ -23,10 +24,14 @@ internal sealed class MeterWindow(int capacity)
         }
     }
 
+    /// <summary>Changes with every added reading; a chart of the window is drawn again only when it has.</summary>
+    public long Version => Interlocked.Read(ref _version);
+
     public void Add(long timestamp, double value)
     {
         lock (_lock)
         {
+            _version++;
             _timestamps[_next] = timestamp;
             _values[_next] = value;
             _next = _next + 1 == _timestamps.Length ? 0 : _next + 1;

@@ -58,14 +58,17 @@ internal sealed partial class MetersConnectionHandler(
 
     private void Handle(in MeterLine line, ref Batch batch, System.Net.EndPoint? remote)
     {
-        MeterReading reading = line.Reading;
-        MeterRejectReason? reason = line.Status == MessageStatus.Valid ? Validate(reading, registry) : MeterRejectReason.Malformed;
-        if (reason is null)
+        MeterRejectReason? reason = MeterRejectReason.Malformed;
+        if (line.Status == MessageStatus.Valid)
         {
-            store.Add(reading);
-            MeterLineWriter.Write(batch.Log, reading);
-            batch.Accepted++;
-            return;
+            reason = Validate(line.Meter, line.Value, registry, out MeterDefinition meter);
+            if (reason is null)
+            {
+                store.Add(meter.Meter, line.Timestamp, line.Value);
+                MeterLineWriter.Write(batch.Log, line.Meter, line.Timestamp, line.Value);
+                batch.Accepted++;
+                return;
+            }
         }
 
         switch (reason.Value)
@@ -76,6 +79,9 @@ internal sealed partial class MetersConnectionHandler(
             case MeterRejectReason.UnknownMeter:
                 batch.UnknownMeter++;
                 break;
+            case MeterRejectReason.NotFinite:
+                batch.NotFinite++;
+                break;
             default:
                 batch.OutOfRange++;
                 break;
@@ -84,15 +90,24 @@ internal sealed partial class MetersConnectionHandler(
         LogReject(reason.Value, remote, line.Text);
     }
 
-    /// <summary>Checks a parsed reading against the registry; null when it is valid.</summary>
-    internal static MeterRejectReason? Validate(in MeterReading reading, MeterRegistry registry)
+    /// <summary>
+    /// Checks a parsed reading against the registry, in the original's order (the meter, then
+    /// the value); null when it is valid. NaN and infinities, which the original could only reject
+    /// as out of range, have a reason of their own.
+    /// </summary>
+    internal static MeterRejectReason? Validate(ReadOnlySpan<byte> meterName, double value, MeterRegistry registry, out MeterDefinition meter)
     {
-        if (!registry.TryGet(reading.Ip, out MeterDefinition meter))
+        if (!registry.TryGet(meterName, out meter))
         {
             return MeterRejectReason.UnknownMeter;
         }
 
-        return meter.InRange(reading.Value) ? null : MeterRejectReason.OutOfRange;
+        if (!double.IsFinite(value))
+        {
+            return MeterRejectReason.NotFinite;
+        }
+
+        return meter.InRange(value) ? null : MeterRejectReason.OutOfRange;
     }
 
     private void Commit(ref Batch batch)
@@ -103,12 +118,13 @@ internal sealed partial class MetersConnectionHandler(
             batch.Log.ResetWrittenCount();
         }
 
-        counters.Add(batch.Accepted, batch.Malformed, batch.UnknownMeter, batch.OutOfRange);
-        Instruments.Requests(batch.Accepted + batch.Malformed + batch.UnknownMeter + batch.OutOfRange);
+        counters.Add(batch.Accepted, batch.Malformed, batch.UnknownMeter, batch.OutOfRange, batch.NotFinite);
+        Instruments.Requests(batch.Accepted + batch.Malformed + batch.UnknownMeter + batch.OutOfRange + batch.NotFinite);
         Instruments.Errors("malformed", batch.Malformed);
         Instruments.Errors("unknown_meter", batch.UnknownMeter);
         Instruments.Errors("out_of_range", batch.OutOfRange);
-        batch.Accepted = batch.Malformed = batch.UnknownMeter = batch.OutOfRange = 0;
+        Instruments.Errors("not_finite", batch.NotFinite);
+        batch.Accepted = batch.Malformed = batch.UnknownMeter = batch.OutOfRange = batch.NotFinite = 0;
     }
 
     /// <summary>Logs at most one rejected line per second, with how many were not logged since.</summary>
@@ -135,6 +151,7 @@ internal sealed partial class MetersConnectionHandler(
         public long Malformed;
         public long UnknownMeter;
         public long OutOfRange;
+        public long NotFinite;
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Meter reading rejected ({Reason}) from {RemoteEndPoint}: '{Line}' ({Suppressed} more rejections not logged)")]

@@ -21,8 +21,12 @@ public sealed class MetersOptions() : TcpEndpointOptions(44444, defaultIdleTimeo
     /// <summary>The longest reading line accepted, in bytes; longer lines are rejected as malformed.</summary>
     public int MaxLineLength { get; set; } = 256;
 
-    /// <summary>The meter registry file; relative paths are resolved against the current directory, the default ships with the server.</summary>
-    public string RegistryPath { get; set; } = Path.Combine(AppContext.BaseDirectory, "meters.tsv");
+    /// <summary>
+    /// The meter registry file; relative paths are resolved against the working directory. When it
+    /// is not set, <c>ip_mapping.txt</c> in the working directory is used if it is there (where the
+    /// original server read it), and otherwise the sample <c>meters.tsv</c> shipped with the server.
+    /// </summary>
+    public string RegistryPath { get; set; } = "";
 
     /// <summary>Where <c>readings.log</c> and <c>power.log</c> are appended.</summary>
     public string DataDirectory { get; set; } = "data/meters";
@@ -47,6 +51,22 @@ public sealed class MetersOptions() : TcpEndpointOptions(44444, defaultIdleTimeo
 
     /// <summary>How many power points are kept in memory.</summary>
     public int PowerHistory { get; set; } = 10_000;
+
+    /// <summary>
+    /// Where power points are written: <see cref="Meters.PowerLogLayout.Single"/>
+    /// (<c>{DataDirectory}/power.log</c>) or <see cref="Meters.PowerLogLayout.PerRun"/> (the
+    /// original's <c>{PowerLogDirectory}/yyyy-MM-dd-HH-mm-ss.txt</c>, a new file per run).
+    /// </summary>
+    public PowerLogLayout PowerLogLayout { get; set; } = PowerLogLayout.Single;
+
+    /// <summary>The folder of the per-run power logs under <see cref="Meters.PowerLogLayout.PerRun"/>; the original wrote <c>./logs</c>.</summary>
+    public string PowerLogDirectory { get; set; } = "logs";
+
+    /// <summary>
+    /// The shortest time between two drawings of the same chart while its data keeps changing; a
+    /// chart whose data has not changed is never drawn again. <c>00:00:00</c> draws on every change.
+    /// </summary>
+    public TimeSpan ChartRefreshInterval { get; set; } = TimeSpan.FromSeconds(1);
 
     /// <summary><c>readings.log</c> is renamed to <c>readings.1.log</c> (older ones shifted up) once it reaches this size.</summary>
     public long ReadingsLogMaxBytes { get; set; } = 256L * 1024 * 1024;
@@ -104,9 +124,19 @@ public sealed class MetersOptions() : TcpEndpointOptions(44444, defaultIdleTimeo
             throw new InvalidOperationException("Meters:FsyncInterval must be positive and Meters:RegistryReloadDelay not negative.");
         }
 
-        if (string.IsNullOrWhiteSpace(DataDirectory) || string.IsNullOrWhiteSpace(RegistryPath))
+        if (string.IsNullOrWhiteSpace(DataDirectory) || string.IsNullOrWhiteSpace(PowerLogDirectory))
         {
-            throw new InvalidOperationException("Meters:DataDirectory and Meters:RegistryPath must be set.");
+            throw new InvalidOperationException("Meters:DataDirectory and Meters:PowerLogDirectory must be set.");
+        }
+
+        if (!Enum.IsDefined(PowerLogLayout))
+        {
+            throw new InvalidOperationException($"Meters:PowerLogLayout must be Single or PerRun, not {PowerLogLayout}.");
+        }
+
+        if (ChartRefreshInterval < TimeSpan.Zero)
+        {
+            throw new InvalidOperationException("Meters:ChartRefreshInterval must not be negative.");
         }
     }
 }

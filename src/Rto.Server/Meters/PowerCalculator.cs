@@ -1,5 +1,3 @@
-using System.Globalization;
-using System.Text;
 using Microsoft.Extensions.Options;
 using Rto.Protocols.Meters;
 
@@ -8,8 +6,9 @@ namespace Rto.Server.Meters;
 /// <summary>
 /// Every <see cref="MetersOptions.PowerInterval"/>, when new readings arrived: takes the latest
 /// voltage reading, pairs it with the current reading closest in time (within
-/// <see cref="MetersOptions.PowerMaxTimeDifference"/>) and appends
-/// <c>{power}|{yyyy.MM.dd HH:mm:ss.ffffff}</c> to <c>power.log</c>.
+/// <see cref="MetersOptions.PowerMaxTimeDifference"/>) and appends the point to the power log in
+/// the original's line format (<see cref="PowerLogLine"/>), in the layout
+/// <see cref="MetersOptions.PowerLogLayout"/> chooses.
 /// </summary>
 internal sealed partial class PowerCalculator : BackgroundService
 {
@@ -17,26 +16,28 @@ internal sealed partial class PowerCalculator : BackgroundService
     private readonly MeterRegistry _registry;
     private readonly MetersOptions _options;
     private readonly ILogger<PowerCalculator> _logger;
+    private readonly MeterCharts _charts;
     private readonly TimedValue[] _history;
     private readonly Lock _lock = new();
-    private readonly MeterLogFile _log;
+    private readonly PowerLog _log;
     private int _next;
     private int _count;
+    private long _version;
     private long _seenVersion = -1;
     private long _lastVoltageTimestamp = long.MinValue;
 
-    public PowerCalculator(MeterStore store, MeterRegistry registry, IOptions<MetersOptions> options, ILogger<PowerCalculator> logger)
+    public PowerCalculator(MeterStore store, MeterRegistry registry, IOptions<MetersOptions> options, ILogger<PowerCalculator> logger, MeterCharts? charts = null)
     {
         _store = store;
         _registry = registry;
         _options = options.Value;
         _logger = logger;
+        _charts = charts ?? new MeterCharts(_options);
         _history = new TimedValue[_options.PowerHistory];
-        Directory.CreateDirectory(_options.DataDirectory);
-        LogPath = Path.Combine(_options.DataDirectory, "power.log");
         PlotPath = Path.Combine(_options.PlotDirectory, "power.png");
-        _log = MeterLogFile.Open(LogPath, _options.Fsync, _options.FsyncInterval, long.MaxValue, 0, Replay, out LogReplay replay);
+        _log = PowerLog.Open(_options, DateTime.Now, Keep, out LogReplay replay);
         _log.FsyncFailed = LogFailed;
+        LogPath = _log.Path;
         LogReplayed(LogPath, replay.Lines, replay.CorruptLines, replay.TornBytes, replay.Elapsed.TotalMilliseconds);
         if (_count > 0)
         {
@@ -45,21 +46,23 @@ internal sealed partial class PowerCalculator : BackgroundService
         }
     }
 
+    /// <summary>The power log this run appends to (under <see cref="PowerLogLayout.PerRun"/>, created with the first point).</summary>
     public string LogPath { get; }
 
     /// <summary>The chart of the kept power points the server refreshes while it runs.</summary>
     public string PlotPath { get; }
 
-    /// <summary>Renders the kept power points as a PNG chart.</summary>
-    public byte[] RenderPng(long from = long.MinValue, long to = long.MaxValue) =>
-        MeterPlots.RenderPng("Power", "Power, W", Query(from, to), _options.PlotWidth, _options.PlotHeight);
+    /// <summary>Changes whenever a power point is kept; charts are drawn again only when it has.</summary>
+    public long Version => Interlocked.Read(ref _version);
+
+    /// <summary>Renders the kept power points as a PNG chart (the cached one when nothing changed).</summary>
+    public byte[] RenderPng(long from = long.MinValue, long to = long.MaxValue) => _charts.Power(this, from, to).Png;
 
     /// <summary>Rewrites <see cref="PlotPath"/> from the kept power points.</summary>
     public void RefreshPlot() => MeterPlots.WriteAtomically(PlotPath, RenderPng());
 
-    /// <summary>The line written to the power log for one point, terminator included.</summary>
-    public static string FormatLine(TimedValue point) =>
-        point.Value.ToString("R", CultureInfo.InvariantCulture) + "|" + MeterTimestamp.ToString(point.Timestamp) + "\n";
+    /// <summary>The line written to the power log for one point, terminator included: exactly the original's <c>f"{power}|{timestamp}\n"</c>.</summary>
+    public static string FormatLine(TimedValue point) => PowerLogLine.ToString(point);
 
     /// <summary>Computes one power point if new data allows it; returns it. The timer calls this; tests call it directly.</summary>
     public TimedValue? Tick()
@@ -74,9 +77,9 @@ internal sealed partial class PowerCalculator : BackgroundService
         FrozenMeters meters = Split(_registry);
         TimedValue voltage = default;
         bool haveVoltage = false;
-        foreach (uint ip in meters.Volts)
+        foreach (string meter in meters.Volts)
         {
-            if (_store.TryGetWindow(ip, out MeterWindow window) && window.TryGetLatest(out TimedValue latest) && (!haveVoltage || latest.Timestamp > voltage.Timestamp))
+            if (_store.TryGetWindow(meter, out MeterWindow window) && window.TryGetLatest(out TimedValue latest) && (!haveVoltage || latest.Timestamp > voltage.Timestamp))
             {
                 voltage = latest;
                 haveVoltage = true;
@@ -91,9 +94,9 @@ internal sealed partial class PowerCalculator : BackgroundService
         long maxDifference = _options.PowerMaxTimeDifference.Ticks / 10;
         TimedValue current = default;
         long best = long.MaxValue;
-        foreach (uint ip in meters.Amperes)
+        foreach (string meter in meters.Amperes)
         {
-            if (_store.TryGetWindow(ip, out MeterWindow window) && window.TryFindClosest(voltage.Timestamp, maxDifference, out TimedValue closest)
+            if (_store.TryGetWindow(meter, out MeterWindow window) && window.TryFindClosest(voltage.Timestamp, maxDifference, out TimedValue closest)
                 && Math.Abs(closest.Timestamp - voltage.Timestamp) < best)
             {
                 best = Math.Abs(closest.Timestamp - voltage.Timestamp);
@@ -108,31 +111,19 @@ internal sealed partial class PowerCalculator : BackgroundService
 
         _lastVoltageTimestamp = voltage.Timestamp;
         var point = new TimedValue(voltage.Timestamp, voltage.Value * current.Value);
-        byte[] line = Encoding.ASCII.GetBytes(FormatLine(point));
+        Span<byte> line = stackalloc byte[PowerLogLine.MaxLength];
+        int length = PowerLogLine.Format(point, line);
         lock (_lock)
         {
-            _log.Append(line);
+            _log.Append(line[..length]);
             Keep(point);
         }
 
         return point;
     }
 
-    /// <summary>Parses a <c>power.log</c> line back into a point.</summary>
-    public static bool TryParseLine(ReadOnlySpan<byte> line, out TimedValue point)
-    {
-        point = default;
-        int bar = line.IndexOf((byte)'|');
-        if (bar <= 0
-            || !double.TryParse(line[..bar], NumberStyles.Float, CultureInfo.InvariantCulture, out double value)
-            || !MeterTimestamp.TryParse(line[(bar + 1)..], out long timestamp))
-        {
-            return false;
-        }
-
-        point = new TimedValue(timestamp, value);
-        return true;
-    }
+    /// <summary>Parses a power log line back into a point (the original's format, or the one earlier Rto versions wrote).</summary>
+    public static bool TryParseLine(ReadOnlySpan<byte> line, out TimedValue point) => PowerLogLine.TryParse(line, out point);
 
     /// <summary>The kept power points with <paramref name="from"/> ≤ timestamp ≤ <paramref name="to"/>, oldest first.</summary>
     public List<TimedValue> Query(long from, long to)
@@ -158,17 +149,7 @@ internal sealed partial class PowerCalculator : BackgroundService
         _history[_next] = point;
         _next = (_next + 1) % _history.Length;
         _count = Math.Min(_count + 1, _history.Length);
-    }
-
-    private bool Replay(ReadOnlySpan<byte> line)
-    {
-        if (!TryParseLine(line, out TimedValue point))
-        {
-            return false;
-        }
-
-        Keep(point);
-        return true;
+        Interlocked.Increment(ref _version);
     }
 
     public override void Dispose()
@@ -223,17 +204,17 @@ internal sealed partial class PowerCalculator : BackgroundService
 
     private static FrozenMeters Split(MeterRegistry registry)
     {
-        var volts = new List<uint>();
-        var amperes = new List<uint>();
+        var volts = new List<string>();
+        var amperes = new List<string>();
         foreach (MeterDefinition meter in registry.Meters.Values)
         {
-            (meter.Unit == MeterUnit.Volt ? volts : amperes).Add(meter.Ip);
+            (meter.Unit == MeterUnit.Volt ? volts : amperes).Add(meter.Meter);
         }
 
         return new FrozenMeters(volts, amperes);
     }
 
-    private readonly record struct FrozenMeters(List<uint> Volts, List<uint> Amperes);
+    private readonly record struct FrozenMeters(List<string> Volts, List<string> Amperes);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Power points replayed from {Path}: {Lines} lines, {CorruptLines} corrupt lines skipped, {TornBytes} bytes of a torn last line dropped, in {ElapsedMs:0.0} ms")]
     private partial void LogReplayed(string path, long lines, long corruptLines, long tornBytes, double elapsedMs);

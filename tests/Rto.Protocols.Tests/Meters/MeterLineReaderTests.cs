@@ -9,7 +9,7 @@ public sealed class MeterLineReaderTests
 {
     private static string Describe(MeterLine line) => line.Status switch
     {
-        MessageStatus.Valid => FormattableString.Invariant($"{MeterLineParser.FormatIPv4(line.Reading.Ip)} {MeterTimestamp.ToString(line.Reading.Timestamp)} {line.Reading.Value}"),
+        MessageStatus.Valid => FormattableString.Invariant($"{Encoding.UTF8.GetString(line.Meter)} {MeterTimestamp.ToString(line.Timestamp)} {line.Value}"),
         _ => $"<{line.Status}> {Encoding.UTF8.GetString(line.Text)}",
     };
 
@@ -24,8 +24,8 @@ public sealed class MeterLineReaderTests
     {
         long t0 = MeterTimestamp.FromDateTime(new DateTime(2024, 4, 27, 14, 23, 55).AddTicks(1234560));
         var output = new ArrayBufferWriter<byte>();
-        MeterLineWriter.Write(output, new MeterReading(0x0A000001, t0, 109.5));
-        MeterLineWriter.Write(output, new MeterReading(0xC0A80102, t0 + 1, -0.25));
+        MeterLineWriter.Write(output, new MeterReading("10.0.0.1", t0, 109.5));
+        MeterLineWriter.Write(output, new MeterReading("192.168.1.2", t0 + 1, -0.25));
         byte[] bytes = [.. output.WrittenSpan, .. "\r\n\nnot a reading\r\n"u8];
 
         string[] expected = ["10.0.0.1 2024.04.27 14:23:55.123456 109.5", "192.168.1.2 2024.04.27 14:23:55.123457 -0.25", "<Malformed> not a reading"];

@@ -162,11 +162,11 @@ public sealed class ConsoleBrowserTests
     {
         long t = MeterTimestamp.FromDateTime(at);
         double phase = i / 40.0;
-        yield return new MeterReading(MetersClient.ParseIPv4("10.0.0.1"), t, 100 + (6 * Math.Sin(phase)));
-        yield return new MeterReading(MetersClient.ParseIPv4("10.0.0.4"), t, 228 + (9 * Math.Sin(phase + 1)));
-        yield return new MeterReading(MetersClient.ParseIPv4("10.0.0.2"), t, 0.3 + (0.12 * Math.Sin(phase * 1.7)));
-        yield return new MeterReading(MetersClient.ParseIPv4("10.0.0.3"), t, 0.6 + (0.25 * Math.Cos(phase)));
-        yield return new MeterReading(MetersClient.ParseIPv4("10.0.0.5"), t, 2.5 + Math.Sin(phase * 0.8));
+        yield return new MeterReading("10.0.0.1", t, 100 + (6 * Math.Sin(phase)));
+        yield return new MeterReading("10.0.0.4", t, 3 + (1.5 * Math.Sin(phase + 1)));
+        yield return new MeterReading("10.0.0.2", t, 0.3 + (0.12 * Math.Sin(phase * 1.7)));
+        yield return new MeterReading("10.0.0.3", t, 0.6 + (0.25 * Math.Cos(phase)));
+        yield return new MeterReading("10.0.0.5", t, 6 + (2 * Math.Sin(phase * 0.8)));
     }
 
     [TestMethod]

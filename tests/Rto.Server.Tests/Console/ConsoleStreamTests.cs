@@ -85,7 +85,7 @@ public sealed class ConsoleStreamTests
         await events.WaitForAsync(e => e.GetProperty("counters").GetProperty("accepted").GetInt64() == 0, "the first, empty state");
 
         // Readings as fast as one connection can send them, for three seconds.
-        uint meter = MetersClient.ParseIPv4("10.0.0.1");
+        string meter = "10.0.0.1";
         long sent = 0, t0 = MeterTimestamp.FromDateTime(DateTime.Now);
         var blast = Stopwatch.StartNew();
         long from = Stopwatch.GetTimestamp();

@@ -60,9 +60,9 @@ public sealed class MeterRegistryReloadTests
         Assert.AreEqual(new MeterRegistryReload(true, 1, 1, 1), result, "10.0.0.9 added, 10.0.0.2 removed, 10.0.0.1 changed");
         Assert.AreEqual(1, Volatile.Read(ref reloads), "the intermediate states were never loaded");
         Assert.AreEqual(2, registry.Version);
-        Assert.IsTrue(registry.TryGet(0x0A000001, out MeterDefinition changed));
+        Assert.IsTrue(registry.TryGet("10.0.0.1", out MeterDefinition changed));
         Assert.AreEqual(220, changed.RangeStop);
-        Assert.IsFalse(registry.TryGet(0x0A000002, out _));
+        Assert.IsFalse(registry.TryGet("10.0.0.2", out _));
         Assert.Contains(m => m.Contains("1 added, 1 removed, 1 changed", StringComparison.Ordinal), log.Messages);
     }
 
@@ -78,8 +78,8 @@ public sealed class MeterRegistryReloadTests
 
         Assert.IsFalse((await reloaded).Swapped);
         Assert.AreEqual(1, registry.Version);
-        Assert.IsTrue(registry.TryGet(0x0A000002, out _), "the previous registry stays");
-        Assert.IsFalse(registry.TryGet(0x0A000009, out _), "no part of the broken file is used");
+        Assert.IsTrue(registry.TryGet("10.0.0.2", out _), "the previous registry stays");
+        Assert.IsFalse(registry.TryGet("10.0.0.9", out _), "no part of the broken file is used");
         string error = log.Messages.Single(m => m.StartsWith("Error:", StringComparison.Ordinal));
         StringAssert.Contains(error, "line 3");
         StringAssert.Contains(error, "10.0.0.7");

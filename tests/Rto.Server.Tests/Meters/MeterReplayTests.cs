@@ -29,7 +29,7 @@ public sealed class MeterReplayTests
         var lines = new ArrayBufferWriter<byte>();
         foreach (MeterReading reading in readings)
         {
-            store.Add(reading);
+            store.Add(reading.Meter, reading.Timestamp, reading.Value);
             MeterLineWriter.Write(lines, reading);
         }
 
@@ -47,7 +47,7 @@ public sealed class MeterReplayTests
         {
             for (int i = 0; i < 300; i++)
             {
-                Store(store, new MeterReading(0x0A000001, T0 + i, i % 100));
+                Store(store, new MeterReading("10.0.0.1", T0 + i, i % 100));
             }
         }
 
@@ -55,7 +55,7 @@ public sealed class MeterReplayTests
         using var replayed = new MeterStore(options);
         Assert.AreEqual(300, replayed.Replayed.Lines);
         Assert.AreEqual(0, replayed.Replayed.CorruptLines);
-        List<TimedValue> window = replayed.Query(0x0A000001, long.MinValue, long.MaxValue, int.MaxValue);
+        List<TimedValue> window = replayed.Query("10.0.0.1", long.MinValue, long.MaxValue, int.MaxValue);
         Assert.HasCount(150, window, "the window keeps only the latest readings");
         Assert.AreEqual(T0 + 150, window[0].Timestamp);
         Assert.AreEqual(T0 + 299, window[^1].Timestamp);
@@ -73,13 +73,13 @@ public sealed class MeterReplayTests
         {
             Assert.AreEqual(new LogReplay(2, 1, "10.0.0.1\t2024.04.2".Length, store.Replayed.Elapsed), store.Replayed);
             Assert.AreEqual(whole, new FileInfo(log).Length, "the torn tail is truncated");
-            Store(store, new MeterReading(0x0A000001, T0 + 2_000_000, 3));
+            Store(store, new MeterReading("10.0.0.1", T0 + 2_000_000, 3));
         }
 
         using var again = new MeterStore(options);
         Assert.AreEqual(3, again.Replayed.Lines, "the next append started on a line boundary");
         Assert.AreEqual(0, again.Replayed.TornBytes);
-        CollectionAssert.AreEqual(new[] { 1.0, 2, 3 }, again.Query(0x0A000001, long.MinValue, long.MaxValue, 10).Select(p => p.Value).ToArray());
+        CollectionAssert.AreEqual(new[] { 1.0, 2, 3 }, again.Query("10.0.0.1", long.MinValue, long.MaxValue, 10).Select(p => p.Value).ToArray());
     }
 
     [TestMethod]
@@ -91,23 +91,23 @@ public sealed class MeterReplayTests
         using (var store = new MeterStore(options))
         using (var power = new PowerCalculator(store, registry, Options.Create(options), NullLogger<PowerCalculator>.Instance))
         {
-            Store(store, new MeterReading(0x0A000001, T0, 100), new MeterReading(0x0A000002, T0 + 10, 0.5));
+            Store(store, new MeterReading("10.0.0.1", T0, 100), new MeterReading("10.0.0.2", T0 + 10, 0.5));
             Assert.IsNotNull(power.Tick());
             powerLog = power.LogPath;
         }
 
-        File.AppendAllText(powerLog, "12.5|2024.04.2"); // a crash in the middle of the next point
+        File.AppendAllText(powerLog, "12.5|2024-04-2"); // a crash in the middle of the next point
         using (var registry = new MeterRegistry(options.RegistryPath, NullLogger<MeterRegistry>.Instance))
         using (var store = new MeterStore(options))
         using (var power = new PowerCalculator(store, registry, Options.Create(options), NullLogger<PowerCalculator>.Instance))
         {
             Assert.AreEqual(new TimedValue(T0, 50), power.Query(long.MinValue, long.MaxValue).Single());
             Assert.IsNull(power.Tick(), "the replayed voltage reading already has its point");
-            Store(store, new MeterReading(0x0A000001, T0 + 1_000_000, 110), new MeterReading(0x0A000002, T0 + 1_000_010, 0.5));
+            Store(store, new MeterReading("10.0.0.1", T0 + 1_000_000, 110), new MeterReading("10.0.0.2", T0 + 1_000_010, 0.5));
             Assert.AreEqual(55.0, power.Tick()!.Value.Value, 1e-9);
         }
 
-        Assert.AreEqual("50|2024.04.27 14:00:00.000000\n55|2024.04.27 14:00:01.000000\n", File.ReadAllText(powerLog));
+        Assert.AreEqual("50.0|2024-04-27 14:00:00\n55.0|2024-04-27 14:00:01\n", File.ReadAllText(powerLog));
     }
 
     [TestMethod]
@@ -120,11 +120,11 @@ public sealed class MeterReplayTests
         options.FsyncInterval = TimeSpan.FromMilliseconds(10);
         using (var store = new MeterStore(options))
         {
-            Store(store, new MeterReading(0x0A000001, T0, 1), new MeterReading(0x0A000001, T0 + 1, 2));
+            Store(store, new MeterReading("10.0.0.1", T0, 1), new MeterReading("10.0.0.1", T0 + 1, 2));
             store.FlushToDisk();
         }
 
-        Assert.AreEqual("10.0.0.1\t2024.04.27 14:00:00.000000\t1\n10.0.0.1\t2024.04.27 14:00:00.000001\t2\n", Encoding.ASCII.GetString(File.ReadAllBytes(Path.Combine(options.DataDirectory, "readings.log"))));
+        Assert.AreEqual("10.0.0.1\t2024.04.27 14:00:00.000000\t1.0\n10.0.0.1\t2024.04.27 14:00:00.000001\t2.0\n", Encoding.ASCII.GetString(File.ReadAllBytes(Path.Combine(options.DataDirectory, "readings.log"))));
         using var again = new MeterStore(options);
         Assert.AreEqual(2, again.Replayed.Lines);
     }

@@ -82,23 +82,23 @@ public sealed class MetersTests
 
         Assert.IsNull(power.Tick(), "no data yet");
 
-        Add(store, new MeterReading(0x0A000001, t0, 100));
-        Add(store, new MeterReading(0x0A000002, t0 + 600_000, 0.5));
+        Add(store, new MeterReading("10.0.0.1", t0, 100));
+        Add(store, new MeterReading("10.0.0.2", t0 + 600_000, 0.5));
         Assert.IsNull(power.Tick(), "the only current is 0.6 s away");
 
-        Add(store, new MeterReading(0x0A000002, t0 - 300_000, 0.3));
-        Add(store, new MeterReading(0x0A000003, t0 + 100_000, 0.4));
-        Add(store, new MeterReading(0x0A000002, t0 + 500_000, 0.45));
+        Add(store, new MeterReading("10.0.0.2", t0 - 300_000, 0.3));
+        Add(store, new MeterReading("10.0.0.3", t0 + 100_000, 0.4));
+        Add(store, new MeterReading("10.0.0.2", t0 + 500_000, 0.45));
         TimedValue? point = power.Tick();
         Assert.IsNotNull(point);
         Assert.AreEqual(t0, point.Value.Timestamp);
         Assert.AreEqual(40.0, point.Value.Value, 1e-9, "the current 0.1 s away wins");
 
         Assert.IsNull(power.Tick(), "nothing new");
-        Add(store, new MeterReading(0x0A000001, t0 + 1_000_000, 50));
+        Add(store, new MeterReading("10.0.0.1", t0 + 1_000_000, 50));
         Assert.AreEqual(25.0, power.Tick()!.Value.Value, 1e-9, "within 0.5 s inclusive");
 
-        Assert.AreEqual("40|2024.04.27 14:00:00.000000\n25|2024.04.27 14:00:01.000000\n", File.ReadAllText(power.LogPath));
+        Assert.AreEqual("40.0|2024-04-27 14:00:00\n25.0|2024-04-27 14:00:01\n", File.ReadAllText(power.LogPath));
         Assert.HasCount(2, power.Query(long.MinValue, long.MaxValue));
         Assert.HasCount(1, power.Query(t0 + 1, long.MaxValue));
     }
@@ -125,7 +125,7 @@ public sealed class MetersTests
 
     private static void Add(MeterStore store, MeterReading reading)
     {
-        store.Add(reading);
+        store.Add(reading.Meter, reading.Timestamp, reading.Value);
         store.AppendLog(Encoding.ASCII.GetBytes("x\n"));
     }
 
@@ -134,12 +134,12 @@ public sealed class MetersTests
     {
         await using TestServer server = await StartAsync(out string registryPath);
         MeterRegistry registry = server.Services.GetRequiredService<MeterRegistry>();
-        Assert.IsFalse(registry.TryGet(0x0A000009, out _));
+        Assert.IsFalse(registry.TryGet("10.0.0.9", out _));
 
         File.WriteAllText(registryPath, Registry + "10.0.0.9\t0\t1\tV\n");
 
-        await WaitUntilAsync(() => registry.TryGet(0x0A000009, out _), "the new meter");
-        Assert.IsTrue(registry.TryGet(0x0A000009, out MeterDefinition meter));
+        await WaitUntilAsync(() => registry.TryGet("10.0.0.9", out _), "the new meter");
+        Assert.IsTrue(registry.TryGet("10.0.0.9", out MeterDefinition meter));
         Assert.AreEqual(MeterUnit.Volt, meter.Unit);
     }
 
@@ -167,7 +167,7 @@ public sealed class MetersTests
         TimedValue? point = power.Tick();
         Assert.IsNotNull(point);
         Assert.AreEqual(109 * 0.25, point.Value.Value, 1e-9);
-        Assert.AreEqual($"27.25|2024.04.27 14:00:09.900000\n", File.ReadAllText(power.LogPath));
+        Assert.AreEqual("27.25|2024-04-27 14:00:09.900000\n", File.ReadAllText(power.LogPath));
         Assert.AreEqual(400, File.ReadAllLines(Path.Combine(server.DataDirectory, "meters", "readings.log")).Length);
 
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{server.MetersHttpEndPoint.Port}") };
@@ -182,7 +182,7 @@ public sealed class MetersTests
 
         JsonElement json = await http.GetFromJsonAsync<JsonElement>("/meters/counters");
         Assert.AreEqual(400, json.GetProperty("accepted").GetInt64());
-        Assert.AreEqual(System.Net.HttpStatusCode.BadRequest, (await http.GetAsync("/meters/1.2.3/readings")).StatusCode);
+        Assert.AreEqual(System.Net.HttpStatusCode.NotFound, (await http.GetAsync("/meters/1.2.3/readings")).StatusCode);
         Assert.AreEqual(System.Net.HttpStatusCode.BadRequest, (await http.GetAsync("/meters/power?from=yesterday")).StatusCode);
     }
 
@@ -191,9 +191,9 @@ public sealed class MetersTests
     {
         await using TestServer server = await TestServer.StartAsync();
         MeterRegistry registry = server.Services.GetRequiredService<MeterRegistry>();
-        Assert.IsTrue(registry.TryGet(0x0A000001, out MeterDefinition voltage));
+        Assert.IsTrue(registry.TryGet("10.0.0.1", out MeterDefinition voltage));
         Assert.AreEqual(MeterUnit.Volt, voltage.Unit);
-        Assert.IsTrue(registry.TryGet(0x0A000002, out MeterDefinition current));
+        Assert.IsTrue(registry.TryGet("10.0.0.2", out MeterDefinition current));
         Assert.AreEqual(MeterUnit.Ampere, current.Unit);
     }
 }

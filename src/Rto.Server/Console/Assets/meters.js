@@ -38,6 +38,7 @@
       ['rejected: malformed', { text: fmtInt(c.rejected.malformed), class: 'num' }],
       ['rejected: unknown meter', { text: fmtInt(c.rejected.unknownMeter), class: 'num' }],
       ['rejected: out of range', { text: fmtInt(c.rejected.outOfRange), class: 'num' }],
+      ['rejected: not a finite number', { text: fmtInt(c.rejected.notFinite), class: 'num' }],
     ]);
   }
 
