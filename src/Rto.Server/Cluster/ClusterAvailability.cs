@@ -119,5 +119,12 @@ internal sealed class ClusterAvailability
     }
 }
 
-/// <summary>The node cannot reach a JetStream quorum, so it refused (or could not confirm) an operation.</summary>
+/// <summary>The node refused an operation because it cannot reach a JetStream quorum: nothing was done, so a retry (here later, or on another node) is safe.</summary>
 internal sealed class ClusterUnavailableException(string message, Exception? innerException = null) : Exception(message, innerException);
+
+/// <summary>
+/// JetStream did not confirm an operation in time: it may or may not have taken effect (a publish
+/// may still be stored), so a blind retry may do it twice. gRPC services answer
+/// <c>DEADLINE_EXCEEDED</c>, whose meaning this is.
+/// </summary>
+internal sealed class ClusterUnconfirmedException(string message, Exception? innerException = null) : Exception(message, innerException);

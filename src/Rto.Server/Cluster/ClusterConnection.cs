@@ -130,7 +130,8 @@ internal sealed partial class ClusterConnection : IAsyncDisposable
     /// <paramref name="messageId"/> (JetStream stores it once) until
     /// <see cref="ClusterOptions.RequestTimeout"/> has passed.
     /// </summary>
-    /// <exception cref="ClusterUnavailableException">Refused before publishing (<paramref name="notSent"/> says so), refused by JetStream, or not confirmed in time (the message may or may not have been stored).</exception>
+    /// <exception cref="ClusterUnavailableException">Refused before publishing (<paramref name="notSent"/> says so) or refused by JetStream: not stored.</exception>
+    /// <exception cref="ClusterUnconfirmedException">Not confirmed in time: the message may or may not have been stored.</exception>
     public async Task<PubAckResponse> PublishAsync(string subject, byte[] payload, string messageId, string notSent, CancellationToken cancellationToken)
     {
         Availability.ThrowIfUnavailable(notSent);
@@ -167,7 +168,7 @@ internal sealed partial class ClusterConnection : IAsyncDisposable
         cancellationToken.ThrowIfCancellationRequested();
         string reason = last is null ? "no answer from JetStream in time" : Describe(last);
         Availability.ReportFailure($"JetStream did not confirm a publish within Cluster:RequestTimeout ({reason})");
-        throw new ClusterUnavailableException(
+        throw new ClusterUnconfirmedException(
             $"JetStream did not confirm the message within Cluster:RequestTimeout ({RequestTimeout.TotalSeconds:0.###} s; {reason}): it may or may not have been stored.", last);
     }
 

@@ -15,7 +15,8 @@ internal interface IMessageSequencer
     /// cluster, stored by JetStream): a stream of this node opened before the call gets it.
     /// </summary>
     /// <exception cref="ChatClosedException">The node is shutting down.</exception>
-    /// <exception cref="Cluster.ClusterUnavailableException">The cluster could not store the message (the text says whether it may have been stored).</exception>
+    /// <exception cref="Cluster.ClusterUnavailableException">The node refused the message: it was not sent.</exception>
+    /// <exception cref="Cluster.ClusterUnconfirmedException">The cluster did not confirm the message in time: it may have been stored.</exception>
     ValueTask<Timestamp> SendAsync(string author, string text, CancellationToken cancellationToken);
 
     /// <summary>Throws <see cref="Cluster.ClusterUnavailableException"/> when a new stream would not get messages now.</summary>

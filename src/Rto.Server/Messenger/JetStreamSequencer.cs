@@ -48,7 +48,7 @@ internal sealed partial class JetStreamSequencer(
     public async Task JoinAsync(CancellationToken cancellationToken)
     {
         MessengerOptions messenger = options.Value;
-        await cluster.EnsureStreamAsync(new StreamConfig(StreamName, [Subject])
+        INatsJSStream stream = await cluster.EnsureStreamAsync(new StreamConfig(StreamName, [Subject])
         {
             Description = "Rto messenger: the one chat of the cluster",
             Storage = StreamConfigStorage.File,
@@ -59,9 +59,9 @@ internal sealed partial class JetStreamSequencer(
             DuplicateWindow = TimeSpan.FromMinutes(2),
         }, cancellationToken);
 
-        // Start after the last stored message, as a single node's room starts empty; continue the
-        // send times after its time, as the nodes that read it did.
-        INatsJSStream stream = await cluster.JetStream.GetStreamAsync(StreamName, cancellationToken: cancellationToken);
+        // Start after the last stored message (the creation's answer has the stream's state), as a
+        // single node's room starts empty; continue the send times after its time, as the nodes
+        // that read it did.
         _next = stream.Info.State.LastSeq + 1;
         if (stream.Info.State.LastSeq > 0 && TryParseTime(stream.Info.State.LastTs, out long lastStored))
         {
@@ -107,7 +107,7 @@ internal sealed partial class JetStreamSequencer(
             }
             catch (TimeoutException ex)
             {
-                throw new ClusterUnavailableException(
+                throw new ClusterUnconfirmedException(
                     $"JetStream stored the message (#{ack.Seq}), but this node has not read it back within Cluster:RequestTimeout, so its send time is unknown here; it reaches every stream.", ex);
             }
         }

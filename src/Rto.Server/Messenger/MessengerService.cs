@@ -29,6 +29,11 @@ internal sealed partial class MessengerService(ChatRoom room, IMessageSequencer 
         {
             throw new RpcException(new Status(StatusCode.Unavailable, ex.Message));
         }
+        catch (ClusterUnconfirmedException ex)
+        {
+            // gRPC's code for "may have completed": a client that retries may send the message twice.
+            throw new RpcException(new Status(StatusCode.DeadlineExceeded, ex.Message));
+        }
     }
 
     public override async Task ReadMessages(ReadMessagesRequest request, IServerStreamWriter<ReadMessagesResponse> responseStream, ServerCallContext context)

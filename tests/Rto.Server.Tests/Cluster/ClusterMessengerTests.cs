@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
+using Google.Protobuf.WellKnownTypes;
 using Rto.Client.Messaging;
+using Rto.Samples.MessengerHttpClient;
 using Rto.Server.Tests.Messenger;
 
 namespace Rto.Server.Tests.Cluster;
@@ -139,6 +141,33 @@ public sealed class ClusterMessengerTests
         {
             Array.ForEach(clients, c => c.Dispose());
         }
+    }
+
+    [TestMethod]
+    public async Task TheHttpClientSampleGivenTwoNodesFailsOverWhenItsNodeDies()
+    {
+        await using NatsTestCluster nats = await NatsTestCluster.StartAsync(3);
+        await using ClusterNodes nodes = await ClusterNodes.StartAsync(nats, 2);
+        await using HttpClientHost client = await HttpClientHost.StartAsync($"{nodes[0].MessengerAddress}, {nodes[1].MessengerAddress}");
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await client.Reader.WaitUntilAsync(r => r.IsOpen, timeout.Token);
+        using var other = new MessengerClient(nodes[1].MessengerAddress, Options);
+
+        // Messages sent through either node reach the client's stream (open on node 0).
+        string first = await client.SendAsync("alice", "via node 0");
+        Timestamp second = await other.SendAsync("bob", "via node 1");
+        CollectionAssert.AreEqual(
+            new[] { new BufferedMessage("alice", "via node 0", first), new BufferedMessage("bob", "via node 1", MessengerTime.ToText(second)) },
+            await client.FlushAsync());
+
+        // Node 0 dies: the next send goes to node 1, and the stream reopens there.
+        await nodes[0].KillAsync();
+        string afterKill = await client.SendAsync("alice", "after the kill");
+        await client.Reader.WaitUntilAsync(r => r.IsOpen && r.TimesOpened >= 2, timeout.Token);
+        string onNode1 = await client.SendAsync("alice", "on node 1");
+        List<BufferedMessage> flushed = await client.FlushAsync();
+        Assert.AreEqual(new BufferedMessage("alice", "on node 1", onNode1), flushed[^1], string.Join(", ", flushed));
+        Assert.IsLessThan(0, string.CompareOrdinal(afterKill, onNode1), "one order of send times across the failover");
     }
 
     private static async Task<List<ChatMessage>> ReadUntilMarkerAsync(MessageSubscription reader)
