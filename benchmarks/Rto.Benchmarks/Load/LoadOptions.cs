@@ -18,7 +18,7 @@ internal enum LoadMode
 internal sealed class LoadOptions
 {
     public const string Usage = """
-        Usage: load metrics|meters|messenger|optimization [options]   (load <target> --help for the others' options)
+        Usage: load metrics|meters|messenger|optimization|cluster [options]   (load <target> --help for the others' options)
                load metrics [options]
           --connections N   TCP connections (default 16)
           --pipeline N      requests kept in flight per connection (default 256)

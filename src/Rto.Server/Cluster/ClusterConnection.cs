@@ -1,4 +1,6 @@
 using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Serialization;
 using NATS.Client.Core;
 using NATS.Client.JetStream;
 using NATS.Client.JetStream.Models;
@@ -19,6 +21,12 @@ namespace Rto.Server.Cluster;
 /// </remarks>
 internal sealed partial class ClusterConnection : IAsyncDisposable
 {
+    /// <summary>The kernel's own stream: one message per node, its last probe (a later "nodes" view reads it).</summary>
+    public const string NodesStream = "RTO_CLUSTER";
+
+    /// <summary>Each node probes on <c>rto.cluster.nodes.&lt;NodeName&gt;</c>.</summary>
+    public const string NodesSubject = "rto.cluster.nodes";
+
     private readonly ClusterOptions _options;
     private readonly ILogger<ClusterConnection> _logger;
     private readonly NatsJSContext _probe;
@@ -27,6 +35,7 @@ internal sealed partial class ClusterConnection : IAsyncDisposable
     private readonly string _messageIdPrefix;
     private long _messageIds;
     private int _disposed;
+    private int _failedProbes;
 
     public ClusterConnection(ClusterOptions options, ILoggerFactory loggerFactory)
     {
@@ -41,7 +50,7 @@ internal sealed partial class ClusterConnection : IAsyncDisposable
         JetStream = new NatsJSContext(Connection);
 
         // Probes get a short deadline of their own: a stream without a leader does not answer at all.
-        _probe = new NatsJSContext(Connection, new NatsJSOpts(Connection.Opts, requestTimeout: TimeSpan.FromTicks(Math.Min(options.ProbeInterval.Ticks, options.RequestTimeout.Ticks))));
+        _probe = new NatsJSContext(Connection, new NatsJSOpts(Connection.Opts, requestTimeout: TimeSpan.FromTicks(Math.Min(options.RequestTimeout.Ticks, TimeSpan.FromSeconds(2).Ticks))));
 
         // A publish attempt waits at most 2 s: one lost with a dying server is then repeated (same
         // message id) on the reconnected one well within RequestTimeout.
@@ -103,6 +112,13 @@ internal sealed partial class ClusterConnection : IAsyncDisposable
         }
 
         await RetryUntilAsync("JetStream to answer (a meta leader to be elected)", async token => await JetStream.GetAccountInfoAsync(token), cancellationToken);
+        await EnsureStreamAsync(new StreamConfig(NodesStream, [$"{NodesSubject}.*"])
+        {
+            Description = "Rto cluster: each node's last probe (one message per node)",
+            Storage = StreamConfigStorage.File,
+            MaxMsgsPerSubject = 1,
+            MaxAge = TimeSpan.FromDays(1),
+        }, cancellationToken);
         LogConnected(NodeName, ConnectedServer, Replicas);
     }
 
@@ -197,22 +213,33 @@ internal sealed partial class ClusterConnection : IAsyncDisposable
 
         try
         {
-            await _probe.GetAccountInfoAsync(cancellationToken);
+            // A write, because only a write needs a quorum: a leader cut off from its followers
+            // keeps answering reads (and calling itself leader) until it steps down, seconds later.
+            byte[] probe = JsonSerializer.SerializeToUtf8Bytes(new NodeProbe(NodeName, DateTimeOffset.UtcNow, ConnectedServer), ClusterJsonContext.Default.NodeProbe);
+            PubAckResponse ack = await _probe.PublishAsync($"{NodesSubject}.{NodeName}", probe, cancellationToken: cancellationToken);
+            ack.EnsureSuccess();
             foreach (string name in streams)
             {
                 INatsJSStream stream = await _probe.GetStreamAsync(name, cancellationToken: cancellationToken);
                 if (stream.Info.Cluster is { Leader: null or "" })
                 {
+                    _failedProbes++;
                     Availability.Set(ClusterState.NoQuorum, $"JetStream stream {name} has no leader (fewer than a majority of its {Replicas} replicas are up)");
                     return;
                 }
             }
 
+            _failedProbes = 0;
             Availability.Set(ClusterState.Available, $"connected to {ConnectedServer}");
         }
         catch (Exception ex) when (ex is NatsException or TimeoutException && !cancellationToken.IsCancellationRequested)
         {
-            Availability.Set(ClusterState.NoQuorum, $"NATS JetStream has no quorum ({Describe(ex)})");
+            // One slow answer on a busy machine is not a lost quorum; two in a row are (a failed
+            // publish already made the node refuse in between).
+            if (++_failedProbes >= 2 || !Availability.IsAvailable)
+            {
+                Availability.Set(ClusterState.NoQuorum, $"NATS JetStream has no quorum ({Describe(ex)})");
+            }
         }
     }
 
@@ -324,3 +351,10 @@ internal sealed partial class ClusterConnection : IAsyncDisposable
     [LoggerMessage(Level = LogLevel.Information, Message = "Reconnected to NATS {Server}")]
     private partial void LogReconnected(string server);
 }
+
+/// <summary>What a node's probe stores: who, when, through which NATS server.</summary>
+internal sealed record NodeProbe(string Node, DateTimeOffset Time, string Server);
+
+[JsonSerializable(typeof(NodeProbe))]
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
+internal sealed partial class ClusterJsonContext : JsonSerializerContext;

@@ -228,7 +228,12 @@ internal sealed partial class JetStreamSequencer(
                     Deliver(message, metadata.Sequence.Stream);
                 }
 
-                reason = reason.Length > 0 ? reason : "the consumer ended";
+                if (leaving.IsCancellationRequested)
+                {
+                    break;
+                }
+
+                reason = reason.Length > 0 ? reason : attempt.IsCancellationRequested ? "the cluster is available again" : "the consumer ended";
             }
             catch (OperationCanceledException) when (leaving.IsCancellationRequested)
             {
@@ -288,7 +293,7 @@ internal sealed partial class JetStreamSequencer(
                 return;
             }
 
-            wasDown |= !availability.IsAvailable;
+            wasDown |= availability.State is ClusterState.Disconnected or ClusterState.NoQuorum;
             await changed.WaitAsync(cancellationToken);
         }
     }

@@ -7,7 +7,8 @@ namespace Rto.Server.Tests.Cluster;
 
 /// <summary>
 /// Real <c>nats-server</c> processes with JetStream on loopback, each with its own store: one
-/// alone, or a cluster joined by routes. <c>.ci/run</c> installs the Debian package.
+/// alone, or a cluster joined by routes. <c>.ci/run</c> installs the Debian package. The
+/// benchmarks' <c>load cluster</c> compiles this file too.
 /// </summary>
 internal sealed class NatsTestCluster : IAsyncDisposable
 {
@@ -28,7 +29,7 @@ internal sealed class NatsTestCluster : IAsyncDisposable
     /// <summary>Starts <paramref name="count"/> servers (clustered when more than one) and waits until JetStream has a meta leader.</summary>
     public static async Task<NatsTestCluster> StartAsync(int count = 3)
     {
-        string directory = Path.Combine(TestServer.RunDirectory, "nats-" + Guid.NewGuid().ToString("N")[..8]);
+        string directory = Path.Combine(Path.GetTempPath(), "rto-nats", Guid.NewGuid().ToString("N")[..12]);
         List<int> ports = FreePorts(count * 3);
         var servers = new NatsServer[count];
         for (int i = 0; i < count; i++)
@@ -113,7 +114,7 @@ internal sealed class NatsTestCluster : IAsyncDisposable
         }
         catch (IOException)
         {
-            // The run directory is removed at the end of the run anyway.
+            // A store file still being closed by a dying server; the temp folder keeps it.
         }
     }
 
