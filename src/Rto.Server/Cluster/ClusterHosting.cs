@@ -4,19 +4,6 @@ using Microsoft.Extensions.Options;
 namespace Rto.Server.Cluster;
 
 /// <summary>
-/// A capability's cluster behaviour that must be ready before the node serves: it creates its
-/// streams or buckets and starts its consumers in <see cref="JoinAsync"/>.
-/// </summary>
-internal interface IClusterMember
-{
-    /// <summary>Called once on start, in the order the members were added, after the node connected; throw to stop the start.</summary>
-    Task JoinAsync(CancellationToken cancellationToken);
-
-    /// <summary>Called once on shutdown, after the endpoints stopped and before the connection closes.</summary>
-    Task LeaveAsync(CancellationToken cancellationToken);
-}
-
-/// <summary>
 /// The cluster kernel's front door. Without <c>Cluster:Nats</c> it registers nothing but the
 /// options (no NATS code runs); with it, the node's <see cref="ClusterConnection"/>, the start
 /// that connects and lets every <see cref="IClusterMember"/> join before any endpoint listens,
@@ -118,7 +105,17 @@ internal static partial class ClusterHosting
             {
                 while (await timer.WaitForNextTickAsync(stopping))
                 {
-                    await cluster.ProbeAsync(stopping);
+                    try
+                    {
+                        await cluster.ProbeAsync(stopping);
+                    }
+                    catch (Exception ex) when (ex is not OperationCanceledException)
+                    {
+                        // Whatever went wrong, the loop must go on, or the state would freeze.
+                        cluster.Availability.Set(ClusterState.NoQuorum, $"the availability probe failed ({ex.Message})");
+                        LogProbeFailed(ex);
+                    }
+
                     ClusterState now = cluster.Availability.State;
                     if (now != last)
                     {
@@ -134,6 +131,9 @@ internal static partial class ClusterHosting
 
         [LoggerMessage(Level = LogLevel.Warning, Message = "Cluster state {State}: {Reason}")]
         private partial void LogStateChanged(ClusterState state, string reason);
+
+        [LoggerMessage(Level = LogLevel.Error, Message = "The cluster availability probe failed unexpectedly")]
+        private partial void LogProbeFailed(Exception exception);
 
         [LoggerMessage(Level = LogLevel.Warning, Message = "{Member} did not leave the cluster cleanly")]
         private partial void LogLeaveFailed(Exception exception, string member);
