@@ -26,6 +26,10 @@ internal sealed class ClusterNodes : IAsyncDisposable
             $"--Cluster:Nats={nats.Urls}", $"--Cluster:Replicas={Math.Min(3, nats.Count)}", $"--Cluster:NodeName=node{i}",
             "--Cluster:RequestTimeout=00:00:03", "--Cluster:ProbeInterval=00:00:00.25",
             "--Metrics:Enabled=false", "--Jobs:Enabled=false", "--Meters:Enabled=false", "--Optimization:Enabled=false",
+
+            // A node whose reader was down catches up in one burst (docs/cluster.md); the test
+            // readers on a loaded machine must not fall a whole ring behind it.
+            "--Messenger:StreamBufferCapacity=65536",
             "--Logging:LogLevel:NATS=Warning", "--Logging:LogLevel:Microsoft.Extensions.Diagnostics.HealthChecks=None",
             .. settings,
         ]))];
