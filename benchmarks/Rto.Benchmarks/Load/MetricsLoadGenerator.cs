@@ -21,6 +21,16 @@ internal static class MetricsLoadGenerator
 
     public static async Task<int> RunAsync(LoadOptions options)
     {
+        if (options.Mode == LoadMode.Size)
+        {
+            return await MetricsSizeLoad.RunAsync(options);
+        }
+
+        if (options.Mode == LoadMode.Restart)
+        {
+            return MetricsRestartLoad.Run(options);
+        }
+
         // A hard bound on the whole run, whatever the server does.
         using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(options.WarmupSeconds + options.DurationSeconds + 30));
         string? dataDirectory = null;
@@ -44,18 +54,7 @@ internal static class MetricsLoadGenerator
             else
             {
                 dataDirectory = Path.Combine(Path.GetTempPath(), "rto-load-" + Guid.NewGuid().ToString("N"));
-                server = RtoServer.Build(
-                [
-                    "--Metrics:Address=127.0.0.1",
-                    "--Metrics:Port=0",
-                    $"--Metrics:DataDirectory={dataDirectory}",
-                    $"--Metrics:Fsync={options.Fsync}",
-                    "--Logging:LogLevel:Default=Warning",
-                    "--Jobs:Enabled=false",
-                    "--Messenger:Enabled=false", "--Meters:Enabled=false", "--Health:Enabled=false", "--Rto:Enabled=false",
-                ]);
-                await server.StartAsync(deadline.Token);
-                endPoint = server.Services.GetRequiredService<RtoEndpoints>().GetEndPoint("metrics");
+                (server, endPoint) = await StartServerAsync(dataDirectory, options.Fsync, options.ServerSettings, deadline.Token);
             }
 
             return await MeasureAsync(options, endPoint, server, deadline.Token);
@@ -78,6 +77,24 @@ internal static class MetricsLoadGenerator
                 Directory.Delete(dataDirectory, recursive: true);
             }
         }
+    }
+
+    /// <summary>Starts the real server in this process with only the metrics endpoint, on a free port.</summary>
+    internal static async Task<(WebApplication Server, IPEndPoint EndPoint)> StartServerAsync(string dataDirectory, FsyncPolicy fsync, IEnumerable<string> settings, CancellationToken cancellation)
+    {
+        WebApplication server = RtoServer.Build(
+        [
+            "--Metrics:Address=127.0.0.1",
+            "--Metrics:Port=0",
+            $"--Metrics:DataDirectory={dataDirectory}",
+            $"--Metrics:Fsync={fsync}",
+            "--Logging:LogLevel:Default=Warning",
+            "--Jobs:Enabled=false",
+            "--Messenger:Enabled=false", "--Meters:Enabled=false", "--Health:Enabled=false", "--Rto:Enabled=false",
+            .. settings,
+        ]);
+        await server.StartAsync(cancellation);
+        return (server, server.Services.GetRequiredService<RtoEndpoints>().GetEndPoint("metrics"));
     }
 
     private static async Task<int> MeasureAsync(LoadOptions options, IPEndPoint endPoint, WebApplication? server, CancellationToken deadline)
