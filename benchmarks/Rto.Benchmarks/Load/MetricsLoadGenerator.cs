@@ -139,6 +139,7 @@ internal static class MetricsLoadGenerator
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"acknowledged: {acknowledged:N0} requests in {options.DurationSeconds} s = {acknowledged / options.DurationSeconds:N0} req/s, {errors} error replies"));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"latency (us): p50 {latency.PercentileMicroseconds(50):F0}  p90 {latency.PercentileMicroseconds(90):F0}  p99 {latency.PercentileMicroseconds(99):F0}  max {LatencyHistogram.ToMicroseconds(latency.MaxTicks):F0}"));
             Console.WriteLine(MemorySnapshot.Describe(before, after));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"summary: rps={acknowledged / options.DurationSeconds:F0} p50_ms={latency.PercentileMicroseconds(50) / 1000:F3} p99_ms={latency.PercentileMicroseconds(99) / 1000:F3} max_ms={LatencyHistogram.ToMicroseconds(latency.MaxTicks) / 1000:F3} errors={errors}"));
             bool consistent = true;
             if (server is not null)
             {
