@@ -41,7 +41,7 @@ internal static class MetricsRestartLoad
                     long timestamp = pattern.Timestamp(round);
                     for (int k = 0; k < names.Length; k++)
                     {
-                        position = store.Put(names[k], timestamp, pattern.Value(k, timestamp));
+                        store.Put(names[k], timestamp, pattern.Value(k, timestamp), out position);
                         if (++sinceCommit == CommitEvery)
                         {
                             store.Commit(position);

@@ -4,46 +4,57 @@ using Microsoft.Win32.SafeHandles;
 namespace Rto.Server.Metrics;
 
 /// <summary>
-/// The append-only log behind <see cref="MetricStore"/>. Puts are encoded into an in-memory
-/// buffer under a short lock; <see cref="Commit"/> writes everything appended so far to the
-/// active segment file with one write call (group commit), so a connection acknowledges its
-/// puts only once they are in the file. Segments roll at a size limit, and closed segments are
-/// replaced by a snapshot of the live points once they outgrow the previous snapshot, so the
-/// log stays proportional to the data rather than to the number of overwrites.
+/// The write-ahead log behind <see cref="MetricStore"/>. Puts are encoded into a shared buffer
+/// under a short lock; one writer at a time takes everything appended by every connection since
+/// the last write and writes it as one checksummed frame with one system call (group commit, as
+/// Redis does once per event-loop turn), then wakes all the connections it covered. A connection
+/// sends its acknowledgements only once its puts are in the file (and on disk under
+/// <see cref="FsyncPolicy.Always"/>). Segments roll at a size limit; a checkpoint writes a snapshot
+/// of the compressed chunks and deletes every segment it covers.
 /// </summary>
 /// <remarks>
-/// Files: <c>segment-NNNNNNNN.log</c> (records in arrival order) and <c>snapshot-NNNNNNNN.snap</c>
-/// (every live point as of the end of segment NNNNNNNN). Recovery loads the newest snapshot,
-/// then replays the segments after it in order.
+/// Files: <c>segment-NNNNNNNN.log</c> (frames in write order) and <c>snapshot-NNNNNNNN.snap</c>
+/// (every chunk as of the end of segment NNNNNNNN). Recovery loads the newest complete snapshot,
+/// then replays the later segments in order. Files of the first format (<c>RTOMLOG1</c>,
+/// <c>RTOMSNP1</c>) are read the same way and replaced by a snapshot right after start.
 /// </remarks>
 internal sealed class MetricLog : IDisposable
 {
-    public static ReadOnlySpan<byte> SegmentMagic => "RTOMLOG1"u8;
+    private const int BufferSize = 64 * 1024;
 
-    public static ReadOnlySpan<byte> SnapshotMagic => "RTOMSNP1"u8;
+    private static readonly Action<MetricLog> s_runWriter = static log => log.RunWriter();
 
     private readonly string _directory;
     private readonly long _segmentSize;
     private readonly FsyncPolicy _fsync;
     private readonly ILogger _logger;
 
+    // Appending, under _appendLock.
     private readonly Lock _appendLock = new();
-    private byte[] _active = new byte[64 * 1024];
-    private byte[]? _spare = new byte[64 * 1024];
-    private int _activeLength;
+    private byte[] _active = new byte[BufferSize];
+    private byte[]? _spare = new byte[BufferSize];
+    private int _activeLength = MetricLogFormat.FrameHeaderSize;
     private long _appendedPosition;
-
-    private readonly Lock _writeLock = new();
+    private int _epoch;
+    private int _nextId;
+    private long _takenPosition;
     private long _writtenPosition;
+    private TaskCompletionSource? _pendingCommit;
+    private TaskCompletionSource? _inFlightCommit;
+    private bool _writerScheduled;
+    private Exception? _failure;
+
+    // Writing, under _writeLock.
+    private readonly Lock _writeLock = new();
     private SafeFileHandle _segment = null!;
     private int _segmentNumber;
     private long _segmentLength;
     private bool _dirty;
-    private Exception? _failure;
-
-    private readonly List<(int Number, long Length)> _closedSegments = [];
+    private long _bytesSinceSnapshot;
     private long _snapshotLength;
-    private readonly Lock _compactionLock = new();
+    private long _retryCheckpointAt;
+
+    private readonly Lock _checkpointLock = new();
 
     private MetricLog(string directory, long segmentSize, FsyncPolicy fsync, ILogger logger)
     {
@@ -53,58 +64,137 @@ internal sealed class MetricLog : IDisposable
         _logger = logger;
     }
 
-    /// <summary>Raised (on the committing thread) when closed segments should be compacted.</summary>
-    public event Action? CompactionDue;
+    /// <summary>Raised (on the writing thread) when the log has grown enough since the last snapshot.</summary>
+    public event Action? CheckpointDue;
 
-    /// <summary>The number of bytes appended since start (a monotonic log position).</summary>
-    public long AppendedPosition
+    /// <summary>True when the files loaded at start included the first format, which a checkpoint replaces.</summary>
+    public bool LoadedFirstFormat { get; private set; }
+
+    /// <summary>Bytes of segments not covered by a snapshot yet.</summary>
+    public long LogBytes
     {
         get
         {
-            lock (_appendLock)
+            lock (_writeLock)
             {
-                return _appendedPosition;
+                return _bytesSinceSnapshot;
+            }
+        }
+    }
+
+    /// <summary>The size of the last snapshot written or loaded.</summary>
+    public long SnapshotBytes
+    {
+        get
+        {
+            lock (_writeLock)
+            {
+                return _snapshotLength;
             }
         }
     }
 
     /// <summary>
-    /// Opens the log in <paramref name="directory"/>, replays what it holds into
-    /// <paramref name="onPoint"/>, drops a torn tail, and starts a new segment for appends.
+    /// Opens the log in <paramref name="directory"/>, loads the newest snapshot and replays the later
+    /// segments into <paramref name="target"/>, cuts off a torn tail, and starts a new segment.
     /// </summary>
-    public static MetricLog Open(string directory, long segmentSize, FsyncPolicy fsync, ILogger logger, ReplayedPoint onPoint)
+    public static MetricLog Open(string directory, long segmentSize, FsyncPolicy fsync, ILogger logger, IReplayTarget target)
     {
         Directory.CreateDirectory(directory);
         var log = new MetricLog(directory, segmentSize, fsync, logger);
-        int lastSegment = log.Recover(onPoint);
+        int lastSegment = log.Recover(target);
         log.StartSegment(lastSegment + 1);
         return log;
     }
 
-    /// <summary>Appends one put to the log buffer; returns the position to <see cref="Commit"/> before acknowledging it.</summary>
-    public long Append(ReadOnlySpan<byte> key, long timestamp, double value)
+    /// <summary>Appends one put to the log buffer; returns the position to commit before acknowledging it.</summary>
+    /// <remarks>The caller holds the series lock, so the log sees the puts of one series in the order memory did.</remarks>
+    public long Append(MetricSeries series, long timestamp, double value)
     {
-        int size = MetricLogRecord.SizeOf(key.Length);
+        ulong bits = (ulong)BitConverter.DoubleToInt64Bits(value);
         lock (_appendLock)
         {
-            if (_active.Length - _activeLength < size)
+            int needed = MetricLogFormat.MaxPutSize + 11 + series.Key.Length;
+            if (_active.Length - _activeLength < needed)
             {
-                Array.Resize(ref _active, Math.Max(_active.Length * 2, _activeLength + size));
+                Array.Resize(ref _active, Math.Max(_active.Length * 2, _activeLength + needed));
             }
 
-            MetricLogRecord.Write(_active.AsSpan(_activeLength), MetricLogRecord.PutKind, key, timestamp, value);
-            _activeLength += size;
-            _appendedPosition += size;
+            int start = _activeLength;
+            Span<byte> destination = _active.AsSpan(_activeLength);
+            if (series.LogEpoch != _epoch)
+            {
+                // First put of this series in the segment: name it.
+                series.LogEpoch = _epoch;
+                series.LogId = _nextId++;
+                series.LogTimestamp = 0;
+                series.LogValueBits = 0;
+                int defined = MetricLogFormat.WriteDefine(destination, series.LogId, series.Key);
+                destination = destination[defined..];
+                _activeLength += defined;
+            }
+
+            _activeLength += MetricLogFormat.WritePut(destination, series.LogId, unchecked(timestamp - series.LogTimestamp), bits ^ series.LogValueBits);
+            series.LogTimestamp = timestamp;
+            series.LogValueBits = bits;
+            _appendedPosition += _activeLength - start;
             return _appendedPosition;
         }
     }
 
     /// <summary>
-    /// Makes sure everything appended up to <paramref name="position"/> has been written to the
-    /// segment file (and fsync'ed under <see cref="FsyncPolicy.Always"/>). Cheap when another
-    /// caller's commit already covered it.
+    /// Completes once everything appended up to <paramref name="position"/> is in the segment file
+    /// (and on disk under <see cref="FsyncPolicy.Always"/>). Waiting connections are served by one
+    /// write; at once when an earlier write already covered the position.
     /// </summary>
     /// <exception cref="IOException">The log could not be written; nothing more will be acknowledged.</exception>
+    public ValueTask CommitAsync(long position)
+    {
+        if (Volatile.Read(ref _writtenPosition) >= position)
+        {
+            return ValueTask.CompletedTask;
+        }
+
+        Task task;
+        bool schedule = false;
+        lock (_appendLock)
+        {
+            if (_failure is not null)
+            {
+                return ValueTask.FromException(Failed());
+            }
+
+            if (_writtenPosition >= position)
+            {
+                return ValueTask.CompletedTask;
+            }
+
+            if (position <= _takenPosition)
+            {
+                // Taken by the write in progress.
+                _inFlightCommit ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                task = _inFlightCommit.Task;
+            }
+            else
+            {
+                _pendingCommit ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                task = _pendingCommit.Task;
+                schedule = !_writerScheduled;
+                _writerScheduled = true;
+            }
+        }
+
+        if (schedule)
+        {
+            // Queued behind the reads already waiting, so one write covers what they append.
+            ThreadPool.UnsafeQueueUserWorkItem(s_runWriter, this, preferLocal: false);
+        }
+
+        return new ValueTask(task);
+    }
+
+    /// <summary>Writes everything appended up to <paramref name="position"/> now, on this thread.</summary>
+    /// <exception cref="IOException">The log could not be written.</exception>
     public void Commit(long position)
     {
         if (Volatile.Read(ref _writtenPosition) >= position)
@@ -114,52 +204,9 @@ internal sealed class MetricLog : IDisposable
 
         lock (_writeLock)
         {
-            if (_failure is not null)
+            if (Volatile.Read(ref _writtenPosition) < position)
             {
-                throw new IOException("The metrics log failed earlier and no longer accepts writes.", _failure);
-            }
-
-            if (_writtenPosition >= position)
-            {
-                return;
-            }
-
-            byte[] buffer;
-            int length;
-            long end;
-            lock (_appendLock)
-            {
-                buffer = _active;
-                length = _activeLength;
-                end = _appendedPosition;
-                _active = _spare ?? new byte[buffer.Length];
-                _spare = null;
-                _activeLength = 0;
-            }
-
-            try
-            {
-                RandomAccess.Write(_segment, buffer.AsSpan(0, length), _segmentLength);
-                _segmentLength += length;
-                _dirty = true;
-                if (_fsync == FsyncPolicy.Always)
-                {
-                    RandomAccess.FlushToDisk(_segment);
-                    _dirty = false;
-                }
-            }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-            {
-                _failure = ex;
-                _logger.LogCritical(ex, "Writing the metrics log failed; puts are refused from now on");
-                throw new IOException("The metrics log could not be written.", ex);
-            }
-
-            _spare = buffer;
-            Volatile.Write(ref _writtenPosition, end);
-            if (_segmentLength >= _segmentSize)
-            {
-                RollSegment();
+                WritePending(forceRoll: false);
             }
         }
     }
@@ -169,7 +216,7 @@ internal sealed class MetricLog : IDisposable
     {
         lock (_writeLock)
         {
-            if (_dirty && _failure is null)
+            if (_dirty && Volatile.Read(ref _failure) is null)
             {
                 RandomAccess.FlushToDisk(_segment);
                 _dirty = false;
@@ -178,149 +225,271 @@ internal sealed class MetricLog : IDisposable
     }
 
     /// <summary>
-    /// Writes a snapshot of <paramref name="series"/> that covers every closed segment, then deletes
-    /// those segments. The caller guarantees that everything in those segments has been applied to
-    /// the series (appends happen under the series lock, before the segment could close).
+    /// Rolls the log, writes a snapshot covering every closed segment (<paramref name="writeSeries"/>
+    /// fills it), then deletes the segments and older snapshots it covers.
     /// </summary>
-    /// <param name="series">The live series to write.</param>
-    /// <param name="waitForRunning">
-    /// False (background requests): return at once if a compaction is running, since it already covers
-    /// the request. True (an explicit request): wait for it, then compact what closed since.
-    /// </param>
-    public void Compact(Func<IEnumerable<MetricSeries>> series, bool waitForRunning = false)
+    /// <param name="writeSeries">Writes every series into the snapshot.</param>
+    /// <param name="waitForRunning">False (background requests): return at once if a checkpoint is running. True: wait for it, then write a new one.</param>
+    /// <returns>Whether a snapshot was written.</returns>
+    public bool Checkpoint(Action<MetricSnapshot.Writer> writeSeries, bool waitForRunning = false)
     {
-        // One compaction at a time.
         if (waitForRunning)
         {
-            _compactionLock.Enter();
+            _checkpointLock.Enter();
         }
-        else if (!_compactionLock.TryEnter())
+        else if (!_checkpointLock.TryEnter())
         {
-            return;
+            return false;
         }
 
         try
         {
             int upTo;
+            long covered;
             lock (_writeLock)
             {
-                if (_closedSegments.Count == 0)
+                if (Volatile.Read(ref _failure) is not null)
                 {
-                    return;
+                    return false;
                 }
 
-                upTo = _closedSegments[^1].Number;
+                WritePending(forceRoll: true);
+                upTo = _segmentNumber - 1;
+                covered = _bytesSinceSnapshot;
             }
 
+            long started = Environment.TickCount64;
             string path = SnapshotPath(upTo);
             string temporary = path + ".tmp";
-            long points = 0;
-            byte[] record = new byte[256];
-            using (var file = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16))
+            long points;
+            using (var writer = new MetricSnapshot.Writer(temporary))
             {
-                file.Write(SnapshotMagic);
-                foreach (MetricSeries s in series())
-                {
-                    lock (s)
-                    {
-                        int size = MetricLogRecord.SizeOf(s.Key.Length);
-                        if (record.Length < size)
-                        {
-                            record = new byte[size];
-                        }
-
-                        ReadOnlySpan<long> timestamps = s.Timestamps;
-                        ReadOnlySpan<double> values = s.Values;
-                        for (int i = 0; i < timestamps.Length; i++)
-                        {
-                            MetricLogRecord.Write(record, MetricLogRecord.PutKind, s.Key, timestamps[i], values[i]);
-                            file.Write(record, 0, size);
-                        }
-
-                        points += timestamps.Length;
-                    }
-                }
-
-                int endSize = MetricLogRecord.SizeOf(0);
-                MetricLogRecord.Write(record, MetricLogRecord.SnapshotEndKind, [], points, 0);
-                file.Write(record, 0, endSize);
-                file.Flush(flushToDisk: true);
+                writeSeries(writer);
+                writer.Complete();
+                points = writer.Points;
             }
 
             File.Move(temporary, path, overwrite: true);
-            long snapshotLength = new FileInfo(path).Length;
+            DirectorySync.Flush(_directory);
+            long length = new FileInfo(path).Length;
             lock (_writeLock)
             {
-                _closedSegments.RemoveAll(s => s.Number <= upTo);
-                _snapshotLength = snapshotLength;
+                _snapshotLength = length;
+                _bytesSinceSnapshot -= covered;
             }
 
             DeleteFilesCoveredBy(upTo);
-            _logger.LogInformation("Compacted the metrics log up to segment {Segment}: snapshot of {Points} points, {Bytes} bytes", upTo, points, snapshotLength);
+            LoadedFirstFormat = false;
+            _logger.LogInformation("Metrics checkpoint up to segment {Segment}: snapshot of {Points} points, {Bytes} bytes, in {Milliseconds} ms", upTo, points, length, Environment.TickCount64 - started);
+            return true;
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            _logger.LogError(ex, "Compacting the metrics log failed; the segments are kept and compaction will be retried");
+            lock (_writeLock)
+            {
+                _retryCheckpointAt = Environment.TickCount64 + 10_000;
+            }
+
+            _logger.LogError(ex, "Writing a metrics snapshot failed; the log segments are kept and the checkpoint will be retried");
+            return false;
         }
         finally
         {
-            _compactionLock.Exit();
+            _checkpointLock.Exit();
         }
     }
 
     public void Dispose()
     {
-        // Let a running compaction finish so no file is half-written or deleted under a successor.
-        using Lock.Scope compaction = _compactionLock.EnterScope();
-        try
+        // Let a running checkpoint finish so no file is half-written or deleted under a successor.
+        using Lock.Scope checkpoint = _checkpointLock.EnterScope();
+        lock (_writeLock)
         {
-            Commit(AppendedPosition);
-            if (_fsync != FsyncPolicy.Never)
+            try
             {
-                FlushToDisk();
+                if (Volatile.Read(ref _failure) is null)
+                {
+                    WritePending(forceRoll: false);
+                    if (_fsync != FsyncPolicy.Never && _dirty)
+                    {
+                        RandomAccess.FlushToDisk(_segment);
+                    }
+                }
             }
-        }
-        catch (IOException ex)
-        {
-            _logger.LogError(ex, "Flushing the metrics log on shutdown failed");
-        }
-        finally
-        {
-            lock (_writeLock)
+            catch (IOException ex)
+            {
+                _logger.LogError(ex, "Flushing the metrics log on shutdown failed");
+            }
+            finally
             {
                 _segment.Dispose();
             }
         }
     }
 
-    private int Recover(ReplayedPoint onPoint)
+    private void RunWriter()
     {
-        var snapshots = ListFiles("snapshot-", ".snap");
-        var segments = ListFiles("segment-", ".log");
+        while (true)
+        {
+            lock (_writeLock)
+            {
+                try
+                {
+                    WritePending(forceRoll: false);
+                }
+                catch (IOException)
+                {
+                    // Reported to every waiting connection by WritePending.
+                }
+            }
+
+            lock (_appendLock)
+            {
+                if (_pendingCommit is null || _failure is not null)
+                {
+                    _writerScheduled = false;
+                    return;
+                }
+            }
+        }
+    }
+
+    /// <summary>Takes the appended frame and writes it (caller holds the write lock).</summary>
+    private void WritePending(bool forceRoll)
+    {
+        byte[] buffer;
+        int length;
+        long end;
+        bool roll;
+        lock (_appendLock)
+        {
+            if (_failure is not null)
+            {
+                throw Failed();
+            }
+
+            buffer = _active;
+            length = _activeLength;
+            end = _appendedPosition;
+            _active = _spare ?? new byte[BufferSize];
+            _spare = null;
+            _activeLength = MetricLogFormat.FrameHeaderSize;
+            _takenPosition = end;
+            _inFlightCommit = _pendingCommit;
+            _pendingCommit = null;
+
+            // The next frame goes to a new segment: series are named afresh in it.
+            roll = forceRoll || _segmentLength + length >= _segmentSize;
+            if (roll)
+            {
+                _epoch++;
+                _nextId = 0;
+            }
+        }
+
+        try
+        {
+            if (length > MetricLogFormat.FrameHeaderSize)
+            {
+                MetricLogFormat.CompleteFrame(buffer.AsSpan(0, length));
+                RandomAccess.Write(_segment, buffer.AsSpan(0, length), _segmentLength);
+                _segmentLength += length;
+                _bytesSinceSnapshot += length;
+                _dirty = true;
+                if (_fsync == FsyncPolicy.Always)
+                {
+                    RandomAccess.FlushToDisk(_segment);
+                    _dirty = false;
+                }
+            }
+
+            if (roll)
+            {
+                RollSegment();
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            _logger.LogCritical(ex, "Writing the metrics log failed; puts are refused from now on");
+            TaskCompletionSource? inFlight;
+            TaskCompletionSource? pending;
+            lock (_appendLock)
+            {
+                _failure = ex;
+                inFlight = _inFlightCommit;
+                pending = _pendingCommit;
+                _inFlightCommit = _pendingCommit = null;
+            }
+
+            inFlight?.TrySetException(Failed());
+            pending?.TrySetException(Failed());
+            throw Failed();
+        }
+
+        TaskCompletionSource? done;
+        lock (_appendLock)
+        {
+            Volatile.Write(ref _writtenPosition, end);
+            done = _inFlightCommit;
+            _inFlightCommit = null;
+            if (buffer.Length <= 16 * BufferSize)
+            {
+                _spare = buffer;
+            }
+        }
+
+        done?.TrySetResult();
+        if (!forceRoll && _bytesSinceSnapshot >= Math.Max(_segmentSize, _snapshotLength) && Environment.TickCount64 >= _retryCheckpointAt)
+        {
+            CheckpointDue?.Invoke();
+        }
+    }
+
+    private IOException Failed() => new("The metrics log could not be written; puts are refused until the server restarts.", _failure);
+
+    private int Recover(IReplayTarget target)
+    {
         foreach (string leftover in Directory.EnumerateFiles(_directory, "*.tmp"))
         {
             File.Delete(leftover);
         }
 
         int covered = 0;
+        List<(int Number, string Path)> snapshots = ListFiles("snapshot-", ".snap");
         for (int i = snapshots.Count - 1; i >= 0; i--)
         {
             (int number, string path) = snapshots[i];
-            MetricLogReader.Result result = MetricLogReader.Read(path, SnapshotMagic, onPoint);
-            if (result.SawSnapshotEnd)
+            byte[] magic = MetricLogReader.ReadMagic(path);
+            bool complete;
+            long points;
+            if (magic.AsSpan().SequenceEqual(MetricLogRecord.SnapshotMagic))
+            {
+                MetricLogReader.Result result = MetricLogReader.ReadFirstFormat(path, MetricLogRecord.SnapshotMagic, target);
+                (complete, points) = (result.SawSnapshotEnd, result.Records);
+                LoadedFirstFormat = true;
+            }
+            else
+            {
+                MetricSnapshot.Result result = MetricSnapshot.Read(path, target);
+                (complete, points) = (result.Complete, result.Points);
+            }
+
+            if (complete)
             {
                 covered = number;
-                _snapshotLength = result.ValidLength;
-                _logger.LogInformation("Loaded metrics snapshot {Path}: {Points} points", path, result.Records);
+                _snapshotLength = new FileInfo(path).Length;
+                _logger.LogInformation("Loaded metrics snapshot {Path}: {Points} points", path, points);
                 break;
             }
 
-            _logger.LogError("Metrics snapshot {Path} is incomplete or corrupt after {Points} points; trying an older one", path, result.Records);
+            _logger.LogError("Metrics snapshot {Path} is incomplete or corrupt after {Points} points; trying an older one", path, points);
+            target.Reset();
         }
 
         int last = covered;
         long replayed = 0;
-        foreach ((int number, string path) in segments)
+        int replayedSegments = 0;
+        foreach ((int number, string path) in ListFiles("segment-", ".log"))
         {
             if (number <= covered)
             {
@@ -328,8 +497,20 @@ internal sealed class MetricLog : IDisposable
                 continue;
             }
 
-            MetricLogReader.Result result = MetricLogReader.Read(path, SegmentMagic, onPoint);
+            byte[] magic = MetricLogReader.ReadMagic(path);
+            MetricLogReader.Result result;
+            if (magic.AsSpan().SequenceEqual(MetricLogRecord.SegmentMagic))
+            {
+                result = MetricLogReader.ReadFirstFormat(path, MetricLogRecord.SegmentMagic, target);
+                LoadedFirstFormat = true;
+            }
+            else
+            {
+                result = MetricLogReader.ReadSegment(path, target);
+            }
+
             replayed += result.Records;
+            replayedSegments++;
             long length = new FileInfo(path).Length;
             if (!result.Clean || result.ValidLength != length)
             {
@@ -339,11 +520,11 @@ internal sealed class MetricLog : IDisposable
                 RandomAccess.SetLength(handle, result.ValidLength);
             }
 
-            _closedSegments.Add((number, result.ValidLength));
+            _bytesSinceSnapshot += result.ValidLength;
             last = number;
         }
 
-        _logger.LogInformation("Replayed {Records} records from {Segments} metrics log segments in {Directory}", replayed, _closedSegments.Count, _directory);
+        _logger.LogInformation("Replayed {Records} records from {Segments} metrics log segments in {Directory}", replayed, replayedSegments, _directory);
         return last;
     }
 
@@ -366,21 +547,21 @@ internal sealed class MetricLog : IDisposable
     private void StartSegment(int number)
     {
         _segment = File.OpenHandle(SegmentPath(number), FileMode.CreateNew, FileAccess.Write, FileShare.Read);
-        RandomAccess.Write(_segment, SegmentMagic, 0);
+        RandomAccess.Write(_segment, MetricLogFormat.SegmentMagic, 0);
         if (_fsync == FsyncPolicy.Always)
         {
             RandomAccess.FlushToDisk(_segment);
+            DirectorySync.Flush(_directory);
         }
 
         _segmentNumber = number;
-        _segmentLength = SegmentMagic.Length;
+        _segmentLength = MetricLogFormat.SegmentMagic.Length;
     }
 
     private void RollSegment()
     {
         SafeFileHandle closing = _segment;
         bool needsFsync = _dirty && _fsync == FsyncPolicy.Interval;
-        _closedSegments.Add((_segmentNumber, _segmentLength));
         StartSegment(_segmentNumber + 1);
         _dirty = false;
 
@@ -411,17 +592,6 @@ internal sealed class MetricLog : IDisposable
         else
         {
             closing.Dispose();
-        }
-
-        long closed = 0;
-        foreach ((_, long length) in _closedSegments)
-        {
-            closed += length;
-        }
-
-        if (closed >= Math.Max(2 * _segmentSize, _snapshotLength))
-        {
-            CompactionDue?.Invoke();
         }
     }
 

@@ -11,7 +11,9 @@ namespace Rto.Server.Metrics;
 
 /// <summary>
 /// Serves the metrics protocol on one connection: reads whatever lines have arrived, answers
-/// them in order, makes their puts durable with one log commit, then flushes all the replies.
+/// them in order, makes their puts durable with one log commit (shared with every connection
+/// committing at the same time), then flushes all the replies. Large gets are streamed run by
+/// run under the pipe's flow control.
 /// </summary>
 internal sealed partial class MetricsConnectionHandler(MetricStore store, IOptions<MetricsOptions> options, ServerInstruments instruments, ILogger<MetricsConnectionHandler> logger)
     : ConnectionHandler
@@ -29,6 +31,7 @@ internal sealed partial class MetricsConnectionHandler(MetricStore store, IOptio
         PipeWriter output = connection.Transport.Output;
         CancellationToken closing = connection.CloseRequested();
         var framer = new LineFramer(_maxLineLength);
+        var run = new SeriesRun();
         try
         {
             while (true)
@@ -44,15 +47,19 @@ internal sealed partial class MetricsConnectionHandler(MetricStore store, IOptio
                 bool outputOpen = true;
                 while (outputOpen)
                 {
-                    Batch batch = ProcessLines(ref framer, ref buffer, output, ref tally);
+                    Batch batch = ProcessLines(ref framer, ref buffer, output, run, ref tally);
                     if (batch.CommitPosition > 0)
                     {
-                        store.Commit(batch.CommitPosition);
+                        await store.CommitAsync(batch.CommitPosition);
                     }
 
                     if (batch.Stop == BatchStop.GetAll)
                     {
-                        outputOpen = await WriteAllPointsAsync(output);
+                        outputOpen = await WriteAllPointsAsync(output, run);
+                    }
+                    else if (batch.Stop == BatchStop.GetOne)
+                    {
+                        outputOpen = await StreamSeriesAsync(output, run);
                     }
                     else if (batch.Stop == BatchStop.OutputFull)
                     {
@@ -95,12 +102,14 @@ internal sealed partial class MetricsConnectionHandler(MetricStore store, IOptio
         _instruments.Requests(tally.Requests);
         _instruments.Errors("malformed", tally.Malformed);
         _instruments.Errors("line_too_long", tally.TooLong);
+        _instruments.Errors("max_memory", tally.OverMemoryLimit);
+        _instruments.Errors("retention", tally.OutsideRetention);
         _instruments.BytesReceived(bytesReceived);
         _instruments.BytesSent(tally.BytesSent);
         _instruments.Duration(started);
     }
 
-    private Batch ProcessLines(ref LineFramer framer, ref ReadOnlySequence<byte> buffer, PipeWriter output, ref BatchTally tally)
+    private Batch ProcessLines(ref LineFramer framer, ref ReadOnlySequence<byte> buffer, PipeWriter output, SeriesRun run, ref BatchTally tally)
     {
         long commitPosition = 0;
         while (true)
@@ -125,19 +134,20 @@ internal sealed partial class MetricsConnectionHandler(MetricStore store, IOptio
                 continue;
             }
 
-            if (ExecuteLine(line, output, ref commitPosition, ref tally.Malformed))
+            BatchStop stop = ExecuteLine(line, output, run, ref commitPosition, ref tally);
+            if (stop != BatchStop.NeedMoreData)
             {
-                return new Batch(commitPosition, BatchStop.GetAll);
+                return new Batch(commitPosition, stop);
             }
         }
     }
 
-    /// <summary>Answers one line; returns true for <c>get *</c>, which the caller streams.</summary>
-    private bool ExecuteLine(in ReadOnlySequence<byte> line, PipeWriter output, ref long commitPosition, ref long malformed)
+    /// <summary>Answers one line; returns what the caller must stream (<c>get *</c>, a large get), else <see cref="BatchStop.NeedMoreData"/>.</summary>
+    private BatchStop ExecuteLine(in ReadOnlySequence<byte> line, PipeWriter output, SeriesRun run, ref long commitPosition, ref BatchTally tally)
     {
         if (line.IsSingleSegment)
         {
-            return Execute(line.FirstSpan, output, ref commitPosition, ref malformed);
+            return Execute(line.FirstSpan, output, run, ref commitPosition, ref tally);
         }
 
         // A line split across buffer segments is copied once; lines are bounded by MaxLineLength.
@@ -147,7 +157,7 @@ internal sealed partial class MetricsConnectionHandler(MetricStore store, IOptio
         try
         {
             line.CopyTo(copy);
-            return Execute(copy, output, ref commitPosition, ref malformed);
+            return Execute(copy, output, run, ref commitPosition, ref tally);
         }
         finally
         {
@@ -158,48 +168,99 @@ internal sealed partial class MetricsConnectionHandler(MetricStore store, IOptio
         }
     }
 
-    private bool Execute(ReadOnlySpan<byte> line, PipeWriter output, ref long commitPosition, ref long malformed)
+    private BatchStop Execute(ReadOnlySpan<byte> line, PipeWriter output, SeriesRun run, ref long commitPosition, ref BatchTally tally)
     {
         if (!MetricsRequestParser.TryParse(line, out MetricsRequest request))
         {
-            malformed++;
+            tally.Malformed++;
             MetricsResponseWriter.WriteError(output);
-            return false;
+            return BatchStop.NeedMoreData;
         }
 
         switch (request.Command)
         {
             case MetricsCommand.Put:
-                commitPosition = store.Put(request.Key, request.Timestamp, request.Value);
-                MetricsResponseWriter.WriteStored(output);
-                return false;
+                PutStatus status = store.Put(request.Key, request.Timestamp, request.Value, out long position);
+                if (status == PutStatus.Stored)
+                {
+                    commitPosition = position;
+                    MetricsResponseWriter.WriteStored(output);
+                }
+                else
+                {
+                    tally.OverMemoryLimit += status == PutStatus.OverMemoryLimit ? 1 : 0;
+                    tally.OutsideRetention += status == PutStatus.OutsideRetention ? 1 : 0;
+                    output.Write(PutRefusal.Reply(status));
+                }
+
+                return BatchStop.NeedMoreData;
             case MetricsCommand.Get:
                 MetricsResponseWriter.WriteGetStart(output);
-                store.WritePoints(request.Key, output);
+                if (store.TryGetSeries(request.Key, out MetricSeries? series))
+                {
+                    // The first run inline, so small gets stay in the batch; the rest is streamed.
+                    run.Start(series);
+                    run.WriteNext(output);
+                    if (!run.Done)
+                    {
+                        return BatchStop.GetOne;
+                    }
+                }
+
                 MetricsResponseWriter.WriteGetEnd(output);
-                return false;
+                return BatchStop.NeedMoreData;
             default:
-                return true;
+                return BatchStop.GetAll;
         }
     }
 
-    private async ValueTask<bool> WriteAllPointsAsync(PipeWriter output)
+    /// <summary>The rest of a get begun by <see cref="Execute"/>: one bounded run at a time, flushed under flow control.</summary>
+    private async ValueTask<bool> StreamSeriesAsync(PipeWriter output, SeriesRun run)
+    {
+        while (!run.Done)
+        {
+            if (!await FlushIfFullAsync(output))
+            {
+                return false;
+            }
+
+            run.WriteNext(output);
+        }
+
+        MetricsResponseWriter.WriteGetEnd(output);
+        return true;
+    }
+
+    private async ValueTask<bool> WriteAllPointsAsync(PipeWriter output, SeriesRun run)
     {
         MetricsResponseWriter.WriteGetStart(output);
         foreach (MetricSeries series in store.GetAllSeries())
         {
-            MetricStore.WritePoints(series, output);
-            if (output.CanGetUnflushedBytes && output.UnflushedBytes > MaxPendingReplyBytes)
+            run.Start(series);
+            while (!run.Done)
             {
-                _instruments.BytesSent(output.UnflushedBytes);
-                if ((await output.FlushAsync()).IsCompleted)
+                if (!await FlushIfFullAsync(output))
                 {
                     return false;
                 }
+
+                run.WriteNext(output);
             }
         }
 
         MetricsResponseWriter.WriteGetEnd(output);
+        return true;
+    }
+
+    /// <summary>Flushes once the pending reply passes the limit, so a slow reader holds at most that much here.</summary>
+    private async ValueTask<bool> FlushIfFullAsync(PipeWriter output)
+    {
+        if (output.CanGetUnflushedBytes && output.UnflushedBytes > MaxPendingReplyBytes)
+        {
+            _instruments.BytesSent(output.UnflushedBytes);
+            return !(await output.FlushAsync()).IsCompleted;
+        }
+
         return true;
     }
 
@@ -208,6 +269,7 @@ internal sealed partial class MetricsConnectionHandler(MetricStore store, IOptio
         NeedMoreData,
         OutputFull,
         GetAll,
+        GetOne,
     }
 
     private readonly record struct Batch(long CommitPosition, BatchStop Stop);
@@ -218,6 +280,8 @@ internal sealed partial class MetricsConnectionHandler(MetricStore store, IOptio
         public long Requests;
         public long Malformed;
         public long TooLong;
+        public long OverMemoryLimit;
+        public long OutsideRetention;
         public long BytesSent;
     }
 
