@@ -31,6 +31,7 @@ internal static class MetricsRestartLoad
             var pattern = new PointPattern(options.Values, options.Order, rounds, options.IntervalSeconds);
 
             MetricsSizeLoad.Resident empty = MetricsSizeLoad.Resident.Measure(inProcess: true, serverPid: null);
+            long allocatedBefore = GC.GetTotalAllocatedBytes();
             long started = Stopwatch.GetTimestamp();
             using (var store = new MetricStore(settings, NullLogger<MetricStore>.Instance))
             {
@@ -52,7 +53,7 @@ internal static class MetricsRestartLoad
 
                 store.Commit(position);
                 double fill = Stopwatch.GetElapsedTime(started).TotalSeconds;
-                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"filled in {fill:F2} s ({points / fill:N0} puts/s)"));
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"filled in {fill:F2} s ({points / fill:N0} puts/s), allocating {(GC.GetTotalAllocatedBytes() - allocatedBefore) / (double)points:F1} B/point"));
                 MetricsSizeLoad.Report(points, empty, MetricsSizeLoad.Resident.Measure(inProcess: true, serverPid: null), directory, store);
             }
 

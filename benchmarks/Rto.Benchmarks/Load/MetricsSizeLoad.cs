@@ -92,7 +92,8 @@ internal static class MetricsSizeLoad
         }
 
         double seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
-        await Task.Delay(TimeSpan.FromSeconds(1), deadline);
+        // Lets a checkpoint the last puts triggered finish, so the disk figure is the settled one.
+        await Task.Delay(TimeSpan.FromSeconds(3), deadline);
         Resident after = Resident.Measure(server is not null, options.ServerPid);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"puts: {points:N0} in {seconds:F2} s = {points / seconds:N0} puts/s, {errors} error replies"));
         Report(points, before, after, dataDirectory, server?.Services.GetRequiredService<MetricStore>());
@@ -159,7 +160,7 @@ internal static class MetricsSizeLoad
 
         if (store is not null)
         {
-            Console.WriteLine($"store: {store.KeyCount:N0} keys, {store.PointCount:N0} points");
+            Console.WriteLine($"store: {store.KeyCount:N0} keys, {store.PointCount:N0} points, {Mb(store.MemoryUsed)} MB accounted = {PerPoint(store.MemoryUsed, points)} B/point");
         }
 
         Console.WriteLine($"summary: points={points} resident_b_per_point={resident} heap_b_per_point={heap} disk_b_per_point={disk}");
@@ -172,6 +173,8 @@ internal static class MetricsSizeLoad
         {
             if (inProcess)
             {
+                GCMemoryInfo info = GC.GetGCMemoryInfo();
+                Console.WriteLine($"gc before a full collection: heap {info.HeapSizeBytes >> 20} MB, fragmented {info.FragmentedBytes >> 20} MB, committed {info.TotalCommittedBytes >> 20} MB, gen2 collections {GC.CollectionCount(2)}");
                 GCSettings.LargeObjectHeapCompactionMode = GCLargeObjectHeapCompactionMode.CompactOnce;
                 GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
                 GC.WaitForPendingFinalizers();

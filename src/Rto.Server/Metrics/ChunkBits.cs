@@ -55,7 +55,8 @@ internal static class BitWriter
 
     private static void Grow(ref byte[] buffer, int needed)
     {
-        int size = Math.Max(needed, buffer.Length < 64 ? 64 : buffer.Length + (buffer.Length >> 1));
+        // Small steps: a head chunk holds its spare room for as long as it is open, in every series.
+        int size = Math.Max(needed, buffer.Length + Math.Max(64, buffer.Length >> 3));
         Array.Resize(ref buffer, size);
     }
 }

@@ -2,15 +2,15 @@ namespace Rto.Server.Metrics;
 
 /// <summary>
 /// A closed run of points of one series, encoded with <see cref="ChunkCodec"/>: ascending unique
-/// timestamps from <see cref="First"/> to <see cref="Last"/>. Its bytes never change once made, so
-/// a reader may keep decoding it after letting go of the series lock.
+/// timestamps from <see cref="First"/> to <see cref="Last"/>, in the first <see cref="Length"/> bytes
+/// of <see cref="Data"/>. Its bytes never change once made, so a reader may keep decoding it after
+/// letting go of the series lock.
 /// </summary>
-internal readonly record struct MetricChunk(byte[] Data, int Count, long First, long Last)
+internal readonly record struct MetricChunk(byte[] Data, int Length, int Count, long First, long Last)
 {
-    /// <summary>What one chunk costs beyond its data: its slot in the series' array and the array's object header.</summary>
-    public const int Overhead = 32 + 24;
+    public ReadOnlySpan<byte> Bytes => Data.AsSpan(0, Length);
 
-    public ChunkReader GetReader() => new(Data, Count);
+    public ChunkReader GetReader() => new(Bytes, Count);
 }
 
 /// <summary>Decodes the points of a chunk in order.</summary>
@@ -93,13 +93,29 @@ internal sealed class ChunkAppender
     }
 
     /// <summary>The points so far as a closed chunk of exactly their size.</summary>
-    public MetricChunk ToChunk() => new(Bytes.ToArray(), Count, First, Last);
+    public MetricChunk ToChunk()
+    {
+        byte[] data = Bytes.ToArray();
+        return new(data, data.Length, Count, First, Last);
+    }
+
+    /// <summary>The points so far as a chunk over this appender's own buffer: valid only until the next change.</summary>
+    public MetricChunk View() => new(_buffer, ByteLength, Count, First, Last);
+
+    /// <summary>Starts a new chunk in the same buffer: a series keeps its head's room from chunk to chunk, so steady appends allocate nothing.</summary>
+    public void Reset()
+    {
+        _buffer.AsSpan(0, ByteLength).Clear();
+        _state = default;
+        _beforeLast = default;
+        First = 0;
+    }
 
     /// <summary>An appender that continues <paramref name="chunk"/>: decodes it once to recover the coding state.</summary>
     public static ChunkAppender Resume(MetricChunk chunk, bool decimalValues)
     {
-        var appender = new ChunkAppender(decimalValues, chunk.Data.Length + BitWriter.Slack);
-        chunk.Data.CopyTo(appender._buffer, 0);
+        var appender = new ChunkAppender(decimalValues, chunk.Length + BitWriter.Slack);
+        chunk.Bytes.CopyTo(appender._buffer);
         ChunkReader reader = chunk.GetReader();
         while (reader.Remaining > 0)
         {

@@ -56,6 +56,10 @@ internal sealed class MetricLog : IDisposable
 
     private readonly Lock _checkpointLock = new();
 
+    // Threads other than the writer waiting for _writeLock (a checkpoint's roll, the fsync timer):
+    // the writer then hands the lock over instead of looping, or it could starve them under load.
+    private int _writeLockWaiters;
+
     private MetricLog(string directory, long segmentSize, FsyncPolicy fsync, ILogger logger)
     {
         _directory = directory;
@@ -78,6 +82,18 @@ internal sealed class MetricLog : IDisposable
             lock (_writeLock)
             {
                 return _bytesSinceSnapshot;
+            }
+        }
+    }
+
+    /// <summary>Whether the log has outgrown its bound since the last snapshot (see <see cref="MetricsOptions.SegmentSize"/>).</summary>
+    public bool CheckpointIsDue
+    {
+        get
+        {
+            lock (_writeLock)
+            {
+                return IsCheckpointDue();
             }
         }
     }
@@ -202,7 +218,7 @@ internal sealed class MetricLog : IDisposable
             return;
         }
 
-        lock (_writeLock)
+        using (EnterWriteLock())
         {
             if (Volatile.Read(ref _writtenPosition) < position)
             {
@@ -214,7 +230,7 @@ internal sealed class MetricLog : IDisposable
     /// <summary>fsyncs the active segment if anything was written since the last fsync.</summary>
     public void FlushToDisk()
     {
-        lock (_writeLock)
+        using (EnterWriteLock())
         {
             if (_dirty && Volatile.Read(ref _failure) is null)
             {
@@ -246,7 +262,7 @@ internal sealed class MetricLog : IDisposable
         {
             int upTo;
             long covered;
-            lock (_writeLock)
+            using (EnterWriteLock())
             {
                 if (Volatile.Read(ref _failure) is not null)
                 {
@@ -327,10 +343,30 @@ internal sealed class MetricLog : IDisposable
         }
     }
 
+    private Lock.Scope EnterWriteLock()
+    {
+        Interlocked.Increment(ref _writeLockWaiters);
+        try
+        {
+            return _writeLock.EnterScope();
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _writeLockWaiters);
+        }
+    }
+
     private void RunWriter()
     {
         while (true)
         {
+            if (Volatile.Read(ref _writeLockWaiters) > 0)
+            {
+                // Let the waiting thread have the lock; carry on from a fresh work item.
+                ThreadPool.UnsafeQueueUserWorkItem(s_runWriter, this, preferLocal: false);
+                return;
+            }
+
             lock (_writeLock)
             {
                 try
@@ -439,11 +475,18 @@ internal sealed class MetricLog : IDisposable
         }
 
         done?.TrySetResult();
-        if (!forceRoll && _bytesSinceSnapshot >= Math.Max(_segmentSize, _snapshotLength) && Environment.TickCount64 >= _retryCheckpointAt)
+        if (!forceRoll && IsCheckpointDue())
         {
             CheckpointDue?.Invoke();
         }
     }
+
+    /// <summary>
+    /// The log may hold <see cref="_segmentSize"/> bytes, or an eighth of the snapshot when that is
+    /// more: then a snapshot rewrite costs at most eight bytes per log byte, and the disk holds at
+    /// most an eighth more than the snapshot plus one segment.
+    /// </summary>
+    private bool IsCheckpointDue() => _bytesSinceSnapshot >= Math.Max(_segmentSize, _snapshotLength / 8) && Environment.TickCount64 >= _retryCheckpointAt;
 
     private IOException Failed() => new("The metrics log could not be written; puts are refused until the server restarts.", _failure);
 

@@ -21,6 +21,12 @@ internal sealed class MetricSeries(byte[] key, bool decimalValues = true)
     /// <summary>Points per chunk: large enough that per-chunk costs vanish, small enough that rewriting one for a late point is cheap.</summary>
     public const int ChunkPoints = 512;
 
+    /// <summary>
+    /// The head also closes at this many bytes, so the room every series keeps for its head stays
+    /// small even for values that hardly compress (random doubles fill it in about 120 points).
+    /// </summary>
+    public const int ChunkBytes = 1024;
+
     /// <summary>Late points buffered before they are merged into the chunks.</summary>
     public const int LateCapacity = 256;
 
@@ -73,10 +79,10 @@ internal sealed class MetricSeries(byte[] key, bool decimalValues = true)
         long last = _head.Last;
         if (timestamp > last)
         {
-            if (_head.Count >= ChunkPoints)
+            if (_head.Count >= ChunkPoints || _head.ByteLength >= ChunkBytes)
             {
                 AddClosed(_head.ToChunk());
-                _head = new ChunkAppender(decimalValues, Math.Min(_head.Capacity, 4096));
+                _head.Reset();
             }
 
             _head.Append(timestamp, value);
@@ -110,7 +116,7 @@ internal sealed class MetricSeries(byte[] key, bool decimalValues = true)
         while (drop < _chunkCount && _chunks[drop].Last < horizon)
         {
             points += _chunks[drop].Count;
-            _chunkBytes -= _chunks[drop].Data.Length;
+            _chunkBytes -= _chunks[drop].Length;
             drop++;
         }
 
@@ -154,7 +160,7 @@ internal sealed class MetricSeries(byte[] key, bool decimalValues = true)
 
             if (chunk != decodedChunk)
             {
-                decoded.Load(chunk == _chunkCount ? _head!.ToChunk() : _chunks[chunk]);
+                decoded.Load(chunk == _chunkCount ? _head!.View() : _chunks[chunk]);
                 decodedChunk = chunk;
             }
 
@@ -178,7 +184,7 @@ internal sealed class MetricSeries(byte[] key, bool decimalValues = true)
         ReadOnlySpan<long> lateTimes = _lateTimestamps.AsSpan(0, _lateCount);
         ReadOnlySpan<double> lateValues = _lateValues.AsSpan(0, _lateCount);
         var output = new List<MetricChunk>(_chunkCount + 4);
-        MetricChunk headChunk = _head!.ToChunk();
+        MetricChunk headChunk = _head!.View();
         int late = 0;
         bool headChanged = false;
         for (int c = 0; c <= _chunkCount; c++)
@@ -204,7 +210,7 @@ internal sealed class MetricSeries(byte[] key, bool decimalValues = true)
                 continue;
             }
 
-            headChanged |= c == _chunkCount;
+            headChanged |= c == _chunkCount && (inside > 0 || chunk.Count + gap <= ChunkPoints);
             if (gap > 0 && chunk.Count + gap + inside <= ChunkPoints)
             {
                 // The gap's points fit into this chunk: one rewrite instead of a small new chunk.
@@ -257,12 +263,15 @@ internal sealed class MetricSeries(byte[] key, bool decimalValues = true)
         _chunkBytes = 0;
         foreach (MetricChunk chunk in Chunks)
         {
-            _chunkBytes += chunk.Data.Length;
+            _chunkBytes += chunk.Length;
         }
     }
 
-    /// <summary>Every point, the late buffer merged in, as closed chunks with the head last (after <see cref="FlushLate"/>).</summary>
-    public void CopyChunks(List<MetricChunk> into)
+    /// <summary>
+    /// Every point, the late buffer merged in, as closed chunks with the head last; the head's bytes
+    /// are copied into <paramref name="headCopy"/> (grown if needed, reused across series).
+    /// </summary>
+    public void CopyChunks(List<MetricChunk> into, ref byte[] headCopy)
     {
         FlushLate();
         foreach (MetricChunk chunk in Chunks)
@@ -272,7 +281,14 @@ internal sealed class MetricSeries(byte[] key, bool decimalValues = true)
 
         if (_head is not null)
         {
-            into.Add(_head.ToChunk());
+            MetricChunk head = _head.View();
+            if (headCopy.Length < head.Length)
+            {
+                headCopy = new byte[Math.Max(head.Length, 2 * headCopy.Length)];
+            }
+
+            head.Bytes.CopyTo(headCopy);
+            into.Add(head with { Data = headCopy });
         }
     }
 
@@ -298,7 +314,7 @@ internal sealed class MetricSeries(byte[] key, bool decimalValues = true)
 
         MetricChunk last = _chunks[--_chunkCount];
         _chunks[_chunkCount] = default;
-        _chunkBytes -= last.Data.Length;
+        _chunkBytes -= last.Length;
         _head = ChunkAppender.Resume(last, decimalValues);
     }
 
@@ -434,7 +450,7 @@ internal sealed class MetricSeries(byte[] key, bool decimalValues = true)
         }
 
         _chunks[_chunkCount++] = chunk;
-        _chunkBytes += chunk.Data.Length;
+        _chunkBytes += chunk.Length;
     }
 
     private void ShrinkChunkArray()

@@ -62,10 +62,10 @@ internal static class MetricSnapshot
                 long size = 0;
                 do
                 {
-                    size += chunks[end].Data.Length + 32;
+                    size += chunks[end].Length + 32;
                     end++;
                 }
-                while (end < chunks.Count && size + chunks[end].Data.Length < FrameTarget);
+                while (end < chunks.Count && size + chunks[end].Length < FrameTarget);
 
                 Start(first ? SeriesKind : MoreChunksKind);
                 if (first)
@@ -81,8 +81,8 @@ internal static class MetricSnapshot
                     Varint((ulong)chunk.Count);
                     Int64(chunk.First);
                     Int64(chunk.Last);
-                    Varint((ulong)chunk.Data.Length);
-                    Bytes(chunk.Data);
+                    Varint((ulong)chunk.Length);
+                    Bytes(chunk.Bytes);
                     Chunks++;
                     Points += chunk.Count;
                 }
@@ -261,7 +261,7 @@ internal static class MetricSnapshot
                 return false;
             }
 
-            series.AddLoaded(new MetricChunk(body.Slice(position, (int)length).ToArray(), (int)pointCount, first, last));
+            series.AddLoaded(new MetricChunk(body.Slice(position, (int)length).ToArray(), (int)length, (int)pointCount, first, last));
             position += (int)length;
             chunks++;
             points += (long)pointCount;

@@ -243,7 +243,15 @@ internal sealed class MetricStore : IDisposable, IReplayTarget
                 var store = (MetricStore)state!;
                 try
                 {
-                    store._log.Checkpoint(store.WriteSnapshot);
+                    // Writes that came in while a snapshot was being written may have made another one due.
+                    while (store._log.Checkpoint(store.WriteSnapshot) && store._log.CheckpointIsDue)
+                    {
+                    }
+                }
+                catch (Exception ex)
+                {
+                    // Not expected (I/O errors are handled inside); the log is kept, so nothing is lost.
+                    store._logger.LogError(ex, "A metrics checkpoint failed");
                 }
                 finally
                 {
@@ -260,6 +268,7 @@ internal sealed class MetricStore : IDisposable, IReplayTarget
     private void WriteSnapshot(MetricSnapshot.Writer writer)
     {
         var chunks = new List<MetricChunk>();
+        byte[] headCopy = new byte[4096];
         foreach (MetricSeries series in _series.Values)
         {
             chunks.Clear();
@@ -272,7 +281,7 @@ internal sealed class MetricStore : IDisposable, IReplayTarget
                     series.DropOlderThan(series.RetentionHorizon(_retention));
                 }
 
-                series.CopyChunks(chunks);
+                series.CopyChunks(chunks, ref headCopy);
                 long grown = series.Footprint - before;
                 if (grown != 0)
                 {
