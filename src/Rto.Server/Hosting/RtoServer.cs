@@ -32,6 +32,7 @@ public static class RtoServer
 
         builder.Services.AddOptions<MetricsOptions>().BindConfiguration(MetricsOptions.SectionName);
         builder.Services.AddSingleton(sp => new MetricStore(sp.GetRequiredService<IOptions<MetricsOptions>>().Value, sp.GetRequiredService<ILogger<MetricStore>>()));
+        builder.Services.AddHealthChecks().AddCheck<MetricsHealthCheck>("metrics");
         builder.AddMessenger();
         builder.AddMeters();
         builder.AddHealth();

@@ -27,8 +27,11 @@ internal sealed class MetricSeries(byte[] key, bool decimalValues = true)
     /// </summary>
     public const int ChunkBytes = 1024;
 
-    /// <summary>Late points buffered before they are merged into the chunks.</summary>
-    public const int LateCapacity = 256;
+    /// <summary>
+    /// Late points buffered before they are merged into the chunks: a full chunk's worth, so a
+    /// backfill becomes whole new chunks and rewrites nothing.
+    /// </summary>
+    public const int LateCapacity = ChunkPoints;
 
     /// <summary>The accounted cost of a series beyond its points: this object, its dictionary entry, the key array and the head.</summary>
     private const int SeriesOverhead = 256;
@@ -39,6 +42,7 @@ internal sealed class MetricSeries(byte[] key, bool decimalValues = true)
     private ChunkAppender? _head;
     private long[]? _lateTimestamps;
     private double[]? _lateValues;
+    private int _lateStart;
     private int _lateCount;
 
     /// <summary>The key as UTF-8 bytes.</summary>
@@ -150,7 +154,7 @@ internal sealed class MetricSeries(byte[] key, bool decimalValues = true)
         int decodedChunk = -2;
         for (int i = 0; i < _lateCount; i++)
         {
-            long timestamp = _lateTimestamps![i];
+            long timestamp = LateTimes[i];
             int chunk = FindChunkHolding(timestamp);
             if (chunk == -1)
             {
@@ -181,13 +185,19 @@ internal sealed class MetricSeries(byte[] key, bool decimalValues = true)
             return;
         }
 
-        ReadOnlySpan<long> lateTimes = _lateTimestamps.AsSpan(0, _lateCount);
-        ReadOnlySpan<double> lateValues = _lateValues.AsSpan(0, _lateCount);
-        var output = new List<MetricChunk>(_chunkCount + 4);
+        ReadOnlySpan<long> lateTimes = LateTimes;
+        ReadOnlySpan<double> lateValues = LateValues;
         MetricChunk headChunk = _head!.View();
+
+        // Only the chunks from the one before the first late point on are looked at (that one may
+        // take a gap's points); the walk stops once every late point has found its place.
+        int first = FirstChunkEndingAtOrAfter(lateTimes[0]);
+        int start = Math.Max(0, first - 1);
+        var output = new List<MetricChunk>();
         int late = 0;
+        int c = start;
         bool headChanged = false;
-        for (int c = 0; c <= _chunkCount; c++)
+        for (; c <= _chunkCount && late < lateTimes.Length; c++)
         {
             MetricChunk chunk = c < _chunkCount ? _chunks[c] : headChunk;
             int gapStart = late;
@@ -242,29 +252,85 @@ internal sealed class MetricSeries(byte[] key, bool decimalValues = true)
             }
         }
 
+        if (late != lateTimes.Length)
+        {
+            throw new InvalidOperationException("A late point was later than the newest point.");
+        }
+
         _lateCount = 0;
-        if (_lateTimestamps!.Length > 16)
+        _lateStart = _lateTimestamps!.Length / 2;
+        if (_lateTimestamps.Length > 64)
         {
             // A series that took one backfill should not keep its largest buffer for ever.
             _lateTimestamps = null;
             _lateValues = null;
+            _lateStart = 0;
         }
 
-        // The last chunk is the new head; keep the open appender when nothing touched it.
-        if (headChanged)
+        // When the walk reached the head, the output's last chunk is the new head; the open
+        // appender stays when nothing touched it.
+        if (c > _chunkCount)
         {
-            _head = ChunkAppender.Resume(output[^1], decimalValues);
+            if (headChanged)
+            {
+                _head = ChunkAppender.Resume(output[^1], decimalValues);
+            }
+
+            output.RemoveAt(output.Count - 1);
+            c = _chunkCount;
         }
 
-        output.RemoveAt(output.Count - 1);
-        _chunks = output.Count == 0 ? [] : new MetricChunk[Math.Max(4, output.Count + (output.Count >> 2))];
-        output.CopyTo(_chunks);
-        _chunkCount = output.Count;
-        _chunkBytes = 0;
-        foreach (MetricChunk chunk in Chunks)
+        Splice(start, c, output);
+    }
+
+    /// <summary>Replaces the closed chunks [<paramref name="from"/>, <paramref name="to"/>) by <paramref name="replacement"/>.</summary>
+    private void Splice(int from, int to, List<MetricChunk> replacement)
+    {
+        for (int i = from; i < to; i++)
+        {
+            _chunkBytes -= _chunks[i].Length;
+        }
+
+        foreach (MetricChunk chunk in replacement)
         {
             _chunkBytes += chunk.Length;
         }
+
+        int count = _chunkCount - (to - from) + replacement.Count;
+        if (count > _chunks.Length)
+        {
+            Array.Resize(ref _chunks, Math.Max(count, Math.Max(4, _chunks.Length * 2)));
+        }
+
+        Array.Copy(_chunks, to, _chunks, from + replacement.Count, _chunkCount - to);
+        replacement.CopyTo(_chunks, from);
+        if (count < _chunkCount)
+        {
+            Array.Clear(_chunks, count, _chunkCount - count);
+        }
+
+        _chunkCount = count;
+    }
+
+    /// <summary>The index of the first closed chunk whose last point is at or after <paramref name="timestamp"/>; <c>_chunkCount</c> (the head) if none.</summary>
+    private int FirstChunkEndingAtOrAfter(long timestamp)
+    {
+        int low = 0;
+        int high = _chunkCount;
+        while (low < high)
+        {
+            int middle = (low + high) >>> 1;
+            if (_chunks[middle].Last < timestamp)
+            {
+                low = middle + 1;
+            }
+            else
+            {
+                high = middle;
+            }
+        }
+
+        return low;
     }
 
     /// <summary>
@@ -361,9 +427,11 @@ internal sealed class MetricSeries(byte[] key, bool decimalValues = true)
             run.SetHead(_head.Bytes, _head.Count);
         }
 
-        for (int i = LateIndexAfter(run); i < _lateCount && _lateTimestamps![i] <= runEnd; i++)
+        ReadOnlySpan<long> lateTimes = LateTimes;
+        ReadOnlySpan<double> lateValues = LateValues;
+        for (int i = LateIndexAfter(run); i < lateTimes.Length && lateTimes[i] <= runEnd; i++)
         {
-            run.AddLate(_lateTimestamps[i], _lateValues![i]);
+            run.AddLate(lateTimes[i], lateValues[i]);
         }
 
         run.EndRun(runEnd, toEnd);
@@ -376,22 +444,35 @@ internal sealed class MetricSeries(byte[] key, bool decimalValues = true)
             return 0;
         }
 
-        int index = _lateTimestamps.AsSpan(0, _lateCount).BinarySearch(run.After);
+        int index = LateTimes.BinarySearch(run.After);
         return index >= 0 ? index + 1 : ~index;
     }
 
+    private Span<long> LateTimes => _lateTimestamps.AsSpan(_lateStart, _lateCount);
+
+    private Span<double> LateValues => _lateValues.AsSpan(_lateStart, _lateCount);
+
+    /// <summary>
+    /// Puts a late point into the sorted buffer. The buffer has room on both sides of its points,
+    /// and an insert moves the shorter side: a backfill, which always inserts first, moves nothing.
+    /// </summary>
     private void SetLate(long timestamp, double value)
     {
         if (_lateTimestamps is null)
         {
-            _lateTimestamps = new long[16];
-            _lateValues = new double[16];
+            _lateTimestamps = new long[32];
+            _lateValues = new double[32];
+            _lateStart = 16;
         }
 
-        int index = _lateTimestamps.AsSpan(0, _lateCount).BinarySearch(timestamp);
+        // Backfills put ever earlier points: check the ends before searching.
+        Span<long> lateTimes = LateTimes;
+        int index = lateTimes.Length == 0 || timestamp < lateTimes[0] ? ~0
+            : timestamp > lateTimes[^1] ? ~lateTimes.Length
+            : lateTimes.BinarySearch(timestamp);
         if (index >= 0)
         {
-            _lateValues![index] = value;
+            _lateValues![_lateStart + index] = value;
             return;
         }
 
@@ -402,18 +483,44 @@ internal sealed class MetricSeries(byte[] key, bool decimalValues = true)
             return;
         }
 
-        if (_lateCount == _lateTimestamps.Length)
+        index = ~index;
+        bool moveFront = index < _lateCount - index;
+        if ((moveFront && _lateStart == 0) || (!moveFront && _lateStart + _lateCount == _lateTimestamps.Length))
         {
-            Array.Resize(ref _lateTimestamps, _lateCount * 2);
-            Array.Resize(ref _lateValues, _lateCount * 2);
+            Recenter();
         }
 
-        index = ~index;
-        Array.Copy(_lateTimestamps, index, _lateTimestamps, index + 1, _lateCount - index);
-        Array.Copy(_lateValues!, index, _lateValues!, index + 1, _lateCount - index);
-        _lateTimestamps[index] = timestamp;
-        _lateValues![index] = value;
+        long[] times = _lateTimestamps;
+        double[] values = _lateValues!;
+        if (moveFront)
+        {
+            Array.Copy(times, _lateStart, times, _lateStart - 1, index);
+            Array.Copy(values, _lateStart, values, _lateStart - 1, index);
+            _lateStart--;
+        }
+        else
+        {
+            Array.Copy(times, _lateStart + index, times, _lateStart + index + 1, _lateCount - index);
+            Array.Copy(values, _lateStart + index, values, _lateStart + index + 1, _lateCount - index);
+        }
+
+        times[_lateStart + index] = timestamp;
+        values[_lateStart + index] = value;
         _lateCount++;
+    }
+
+    /// <summary>Moves the late points to the middle of their arrays, growing them when half full.</summary>
+    private void Recenter()
+    {
+        int length = Math.Max(_lateTimestamps!.Length, 2 * (_lateCount + 1));
+        long[] times = length == _lateTimestamps.Length ? _lateTimestamps : new long[length];
+        double[] values = length == _lateTimestamps.Length ? _lateValues! : new double[length];
+        int start = (length - _lateCount) / 2;
+        Array.Copy(_lateTimestamps, _lateStart, times, start, _lateCount);
+        Array.Copy(_lateValues!, _lateStart, values, start, _lateCount);
+        _lateTimestamps = times;
+        _lateValues = values;
+        _lateStart = start;
     }
 
     /// <summary>The chunk whose range holds <paramref name="timestamp"/>: a closed chunk's index, <c>_chunkCount</c> for the head, or -1.</summary>

@@ -53,44 +53,60 @@ internal sealed class SeriesRun
     /// <summary>Copies the next run under the series lock, then decodes and writes it without the lock.</summary>
     public void WriteNext(IBufferWriter<byte> output)
     {
+        MetricSeries series = CopyNext();
+        var sink = new ReplySink(series.Key, output);
+        Drain(ref sink);
+    }
+
+    /// <summary>As <see cref="WriteNext"/>, but collects the points themselves (bit-exact values).</summary>
+    internal void ReadNext(List<(long Timestamp, double Value)> points)
+    {
+        CopyNext();
+        var sink = new ListSink(points);
+        Drain(ref sink);
+    }
+
+    private MetricSeries CopyNext()
+    {
         MetricSeries series = Series ?? throw new InvalidOperationException("No series started.");
         lock (series)
         {
             series.CopyRun(this);
         }
 
-        WriteTo(series.Key, output);
-        if (Done)
-        {
-            Series = null;
-        }
+        return series;
     }
 
-    /// <summary>Decodes the copied run and writes its point lines; advances the cursor.</summary>
-    private void WriteTo(byte[] key, IBufferWriter<byte> output)
+    /// <summary>Decodes the copied run, late points merged in, into <paramref name="sink"/>; advances the cursor.</summary>
+    private void Drain<TSink>(ref TSink sink)
+        where TSink : struct, IPointSink
     {
         int late = 0;
         for (int c = 0; c < _chunkCount; c++)
         {
             ChunkReader reader = _chunks[c].GetReader();
-            late = WriteMerged(ref reader, key, output, late);
+            late = DrainMerged(ref reader, ref sink, late);
         }
 
         if (_headCount > 0)
         {
             var reader = new ChunkReader(_head.AsSpan(0, _headLength), _headCount);
-            late = WriteMerged(ref reader, key, output, late);
+            late = DrainMerged(ref reader, ref sink, late);
         }
 
         for (; late < _lateCount; late++)
         {
-            MetricsResponseWriter.WritePoint(output, key, _lateValues[late], _lateTimestamps[late]);
+            sink.Add(_lateTimestamps[late], _lateValues[late]);
         }
 
         Started = true;
         After = _runEnd;
         Done = _runReachesEnd;
         ClearRun();
+        if (Done)
+        {
+            Series = null;
+        }
     }
 
     internal void ClearRun()
@@ -136,7 +152,8 @@ internal sealed class SeriesRun
         _runReachesEnd = reachesEnd;
     }
 
-    private int WriteMerged(ref ChunkReader reader, byte[] key, IBufferWriter<byte> output, int late)
+    private int DrainMerged<TSink>(ref ChunkReader reader, ref TSink sink, int late)
+        where TSink : struct, IPointSink
     {
         while (reader.TryRead(out long timestamp, out double value))
         {
@@ -147,7 +164,7 @@ internal sealed class SeriesRun
 
             while (late < _lateCount && _lateTimestamps[late] < timestamp)
             {
-                MetricsResponseWriter.WritePoint(output, key, _lateValues[late], _lateTimestamps[late]);
+                sink.Add(_lateTimestamps[late], _lateValues[late]);
                 late++;
             }
 
@@ -157,9 +174,24 @@ internal sealed class SeriesRun
                 late++;
             }
 
-            MetricsResponseWriter.WritePoint(output, key, value, timestamp);
+            sink.Add(timestamp, value);
         }
 
         return late;
+    }
+
+    private interface IPointSink
+    {
+        void Add(long timestamp, double value);
+    }
+
+    private readonly struct ReplySink(byte[] key, IBufferWriter<byte> output) : IPointSink
+    {
+        public void Add(long timestamp, double value) => MetricsResponseWriter.WritePoint(output, key, value, timestamp);
+    }
+
+    private readonly struct ListSink(List<(long Timestamp, double Value)> points) : IPointSink
+    {
+        public void Add(long timestamp, double value) => points.Add((timestamp, value));
     }
 }
