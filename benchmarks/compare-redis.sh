@@ -6,12 +6,15 @@
 # Needs the Debian package redis-server (it brings redis-tools); installed here when missing and
 # running as root. Usage:
 #   benchmarks/compare-redis.sh [duration-seconds] [points-for-size]   # defaults 10 and 12500000
-# Set SCENARIOS to a subset of "pipelined one always size" to run only those.
+# Set SCENARIOS to a subset of "pipelined one always size" to run only those, and BASELINE to the
+# root of another built checkout (dotnet build -c Release benchmarks/Rto.Benchmarks there) to run
+# its server through the same scenarios in the same run, for before/after figures.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 duration=${1:-10}
 size_points=${2:-12500000}
 scenarios=${SCENARIOS:-pipelined one always size}
+baseline=${BASELINE:-}
 
 if ! command -v redis-server >/dev/null || ! command -v redis-benchmark >/dev/null; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
@@ -44,9 +47,9 @@ machine="$(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | s
 echo "== $started, $machine"
 
 # The server runs as its own process, like redis-server: neither shares a GC or threads with its load.
-start_rto() {  # start_rto <fsync>
+start_rto() {  # start_rto <fsync> [server dll]
     rm -rf "$work/rto"
-    dotnet "$server_dll" --Metrics:Port="$port" --Metrics:DataDirectory="$work/rto" --Metrics:Fsync="$1" \
+    dotnet "${2:-$server_dll}" --Metrics:Port="$port" --Metrics:DataDirectory="$work/rto" --Metrics:Fsync="$1" \
         --Jobs:Enabled=false --Messenger:Enabled=false --Meters:Enabled=false --Health:Enabled=false --Rto:Enabled=false \
         --Logging:LogLevel:Default=Warning &
     rto_pid=$!
@@ -65,12 +68,19 @@ start_redis() {  # start_redis <appendonly yes|no> <appendfsync>
 }
 stop_redis() { redis-cli -p "$port" shutdown nosave >/dev/null 2>&1 || true; redis_up=; }
 
-# rto_load <label> <load options...>: runs the load generator, keeps its summary line.
+# rto_load <rto|base> <label> <load options...>: runs the load generator, keeps its summary line.
 rto_load() {
-    local label=$1; shift
-    echo "-- Rto: $label"
+    local kind=$1 label=$2; shift 2
+    echo "-- $kind: $label"
     $bench load metrics --port "$port" --server-pid "$rto_pid" --duration "$duration" "$@" | tee "$work/out" || true
-    echo "rto|$label|$(grep '^summary:' "$work/out" | tail -n 1)" >>"$rows"
+    echo "$kind|$label|$(grep '^summary:' "$work/out" | tail -n 1)" >>"$rows"
+}
+
+# servers <fsync>: "kind dll" for this build and the baseline, if any.
+servers() {
+    echo "rto $server_dll"
+    [ -n "$baseline" ] && echo "base $baseline/src/Rto.Server/bin/Release/net10.0/Rto.Server.dll"
+    return 0
 }
 
 # redis_load <label> <requests per second expected> <redis-benchmark options...>
@@ -83,11 +93,13 @@ redis_load() {
 }
 
 if [[ " $scenarios " == *" pipelined "* || " $scenarios " == *" one "* ]]; then
-    echo "== Rto metrics server, fsync Interval (the default)"
-    start_rto Interval
-    [[ " $scenarios " == *" pipelined "* ]] && rto_load "16 x 256 pipelined puts" --connections 16 --pipeline 256
-    [[ " $scenarios " == *" one "* ]] && rto_load "64 x 1 in flight" --connections 64 --pipeline 1
-    stop_rto
+    while read -r kind dll; do
+        echo "== $kind: Rto metrics server $dll, fsync Interval (the default)"
+        start_rto Interval "$dll"
+        [[ " $scenarios " == *" pipelined "* ]] && rto_load "$kind" "16 x 256 pipelined puts" --connections 16 --pipeline 256
+        [[ " $scenarios " == *" one "* ]] && rto_load "$kind" "64 x 1 in flight" --connections 64 --pipeline 1
+        stop_rto
+    done < <(servers)
 
     echo "== redis-server $(redis-server --version | grep -o 'v=[^ ]*'), no AOF"
     start_redis no everysec
@@ -104,9 +116,11 @@ fi
 
 if [[ " $scenarios " == *" always "* ]]; then
     echo "== fsync before every reply: Rto Fsync=Always, Redis appendfsync always"
-    start_rto Always
-    rto_load "64 x 1 in flight, fsync always" --connections 64 --pipeline 1
-    stop_rto
+    while read -r kind dll; do
+        start_rto Always "$dll"
+        rto_load "$kind" "64 x 1 in flight, fsync always" --connections 64 --pipeline 1
+        stop_rto
+    done < <(servers)
     start_redis yes always
     redis_load "64 x 1 in flight, fsync always|AOF always" 20000 -P 1 -c 64
     stop_redis
@@ -114,14 +128,16 @@ fi
 
 if [[ " $scenarios " == *" size "* ]]; then
     echo "== bytes per point after $size_points points (16 connections x 1000 keys, one point per key per second)"
-    for values in repeat sine random; do
-        start_rto Interval
-        echo "-- Rto: $values values"
-        $bench load metrics --mode size --values "$values" --total "$size_points" --port "$port" --server-pid "$rto_pid" \
-            --data-dir "$work/rto" | tee "$work/out" || true
-        echo "size|$values|$(grep '^summary:' "$work/out" | tail -n 1)" >>"$rows"
-        stop_rto
-    done
+    while read -r kind dll; do
+        for values in repeat sine random; do
+            start_rto Interval "$dll"
+            echo "-- $kind: $values values"
+            $bench load metrics --mode size --values "$values" --total "$size_points" --port "$port" --server-pid "$rto_pid" \
+                --data-dir "$work/rto" | tee "$work/out" || true
+            echo "size-$kind|$values|$(grep '^summary:' "$work/out" | tail -n 1)|$(grep '^puts:' "$work/out" | sed -n 's/.* = \([0-9,]*\) puts\/s.*/\1/p')" >>"$rows"
+            stop_rto
+        done
+    done < <(servers)
 
     # For scale: plain Redis keeping points as sorted-set entries (score = timestamp), as a time
     # series is usually kept without a module.
@@ -151,14 +167,26 @@ while IFS='|' read -r kind label rest; do
         echo "| $label | $rto_rps | $(field p50_ms "$rest") / $(field p99_ms "$rest") | $config | $redis_rps | $(field p50_ms "$summary") / $(field p99_ms "$summary") | $ratio |"
     done
 done <"$rows"
-if grep -q '^size|' "$rows"; then
+if grep -q '^base|' "$rows"; then
     echo
-    echo "| values ($size_points points) | resident B/point (RSS) | disk B/point |"
-    echo "|---|---:|---:|"
-    while IFS='|' read -r kind values rest; do
-        [ "$kind" = size ] && echo "| $values | $(field resident_b_per_point "$rest") | $(field disk_b_per_point "$rest") |"
+    echo "| scenario | baseline req/s | baseline p50 / p99 ms | Rto req/s | Rto p50 / p99 ms | Rto / baseline |"
+    echo "|---|---:|---|---:|---|---:|"
+    while IFS='|' read -r kind label rest; do
+        [ "$kind" = base ] || continue
+        now=$(grep "^rto|$label|" "$rows" | cut -d'|' -f3)
+        ratio=$(awk -v a="$(field rps "$now")" -v b="$(field rps "$rest")" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }')
+        echo "| $label | $(field rps "$rest") | $(field p50_ms "$rest") / $(field p99_ms "$rest") | $(field rps "$now") | $(field p50_ms "$now") / $(field p99_ms "$now") | $ratio |"
+    done <"$rows"
+fi
+if grep -q '^size-' "$rows"; then
+    echo
+    echo "| server | values ($size_points points) | resident B/point (RSS growth) | disk B/point | puts/s while filling |"
+    echo "|---|---|---:|---:|---:|"
+    while IFS='|' read -r kind values rest rate; do
+        case "$kind" in size-rto) name=Rto ;; size-base) name=baseline ;; *) continue ;; esac
+        echo "| $name | $values | $(field resident_b_per_point "$rest") | $(field disk_b_per_point "$rest") | $rate |"
     done <"$rows"
     while IFS='|' read -r kind card used; do
-        [ "$kind" = zset ] && awk -v c="$card" -v u="$used" 'BEGIN { printf "| Redis sorted set, %d entries (for scale) | %.1f (dataset) | |\n", c, u / c }'
+        [ "$kind" = zset ] && awk -v c="$card" -v u="$used" 'BEGIN { printf "| Redis (for scale) | a sorted set of %d entries | %.1f (dataset) | | |\n", c, u / c }'
     done <"$rows"
 fi

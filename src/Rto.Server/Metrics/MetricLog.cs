@@ -55,6 +55,7 @@ internal sealed class MetricLog : IDisposable
     private long _retryCheckpointAt;
 
     private readonly Lock _checkpointLock = new();
+    private bool _disposed;
 
     // Threads other than the writer waiting for _writeLock (a checkpoint's roll, the fsync timer):
     // the writer then hands the lock over instead of looping, or it could starve them under load.
@@ -232,7 +233,7 @@ internal sealed class MetricLog : IDisposable
     {
         using (EnterWriteLock())
         {
-            if (_dirty && Volatile.Read(ref _failure) is null)
+            if (_dirty && !_disposed && Volatile.Read(ref _failure) is null)
             {
                 RandomAccess.FlushToDisk(_segment);
                 _dirty = false;
@@ -264,7 +265,7 @@ internal sealed class MetricLog : IDisposable
             long covered;
             using (EnterWriteLock())
             {
-                if (Volatile.Read(ref _failure) is not null)
+                if (_disposed || Volatile.Read(ref _failure) is not null)
                 {
                     return false;
                 }
@@ -321,6 +322,11 @@ internal sealed class MetricLog : IDisposable
         using Lock.Scope checkpoint = _checkpointLock.EnterScope();
         lock (_writeLock)
         {
+            if (_disposed)
+            {
+                return;
+            }
+
             try
             {
                 if (Volatile.Read(ref _failure) is null)
@@ -338,6 +344,8 @@ internal sealed class MetricLog : IDisposable
             }
             finally
             {
+                // From here a commit fails (its connection is closed without the acknowledgement) instead of writing to a closed file.
+                _disposed = true;
                 _segment.Dispose();
             }
         }
@@ -425,6 +433,7 @@ internal sealed class MetricLog : IDisposable
 
         try
         {
+            ObjectDisposedException.ThrowIf(_disposed, this);
             if (length > MetricLogFormat.FrameHeaderSize)
             {
                 MetricLogFormat.CompleteFrame(buffer.AsSpan(0, length));
@@ -444,9 +453,13 @@ internal sealed class MetricLog : IDisposable
                 RollSegment();
             }
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ObjectDisposedException)
         {
-            _logger.LogCritical(ex, "Writing the metrics log failed; puts are refused from now on");
+            if (ex is not ObjectDisposedException)
+            {
+                _logger.LogCritical(ex, "Writing the metrics log failed; puts are refused from now on");
+            }
+
             TaskCompletionSource? inFlight;
             TaskCompletionSource? pending;
             lock (_appendLock)
