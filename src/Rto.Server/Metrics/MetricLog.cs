@@ -41,7 +41,10 @@ internal sealed class MetricLog : IDisposable
     private long _writtenPosition;
     private TaskCompletionSource? _pendingCommit;
     private TaskCompletionSource? _inFlightCommit;
-    private bool _writerScheduled;
+
+    // A leader (a connection writing for itself and everyone before it) or the queued writer is
+    // writing: commits arriving meanwhile wait for it instead of writing themselves.
+    private bool _writing;
     private Exception? _failure;
 
     // Writing, under _writeLock.
@@ -53,6 +56,7 @@ internal sealed class MetricLog : IDisposable
     private long _bytesSinceSnapshot;
     private long _snapshotLength;
     private long _retryCheckpointAt;
+    private long _writes;
 
     private readonly Lock _checkpointLock = new();
     private bool _disposed;
@@ -161,8 +165,10 @@ internal sealed class MetricLog : IDisposable
 
     /// <summary>
     /// Completes once everything appended up to <paramref name="position"/> is in the segment file
-    /// (and on disk under <see cref="FsyncPolicy.Always"/>). Waiting connections are served by one
-    /// write; at once when an earlier write already covered the position.
+    /// (and on disk under <see cref="FsyncPolicy.Always"/>). When no write is under way the caller
+    /// writes at once, for itself and every connection that appended before it (no thread hop when
+    /// the server is quiet); otherwise it waits for the write under way or the next one, which the
+    /// writer makes for all the connections waiting by then (group commit).
     /// </summary>
     /// <exception cref="IOException">The log could not be written; nothing more will be acknowledged.</exception>
     public ValueTask CommitAsync(long position)
@@ -173,7 +179,6 @@ internal sealed class MetricLog : IDisposable
         }
 
         Task task;
-        bool schedule = false;
         lock (_appendLock)
         {
             if (_failure is not null)
@@ -186,7 +191,13 @@ internal sealed class MetricLog : IDisposable
                 return ValueTask.CompletedTask;
             }
 
-            if (position <= _takenPosition)
+            if (!_writing)
+            {
+                // Lead (below, outside the lock: writing takes the write lock, which is taken before this one).
+                _writing = true;
+                task = Task.CompletedTask;
+            }
+            else if (position <= _takenPosition)
             {
                 // Taken by the write in progress.
                 _inFlightCommit ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -196,18 +207,41 @@ internal sealed class MetricLog : IDisposable
             {
                 _pendingCommit ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
                 task = _pendingCommit.Task;
-                schedule = !_writerScheduled;
-                _writerScheduled = true;
             }
         }
 
-        if (schedule)
+        return task == Task.CompletedTask ? Lead() : new ValueTask(task);
+    }
+
+    /// <summary>Writes on the caller's thread; commits that queued up meanwhile go to the writer.</summary>
+    private ValueTask Lead()
+    {
+        IOException? failed = null;
+        try
         {
-            // Queued behind the reads already waiting, so one write covers what they append.
+            using (EnterWriteLock())
+            {
+                WritePending(forceRoll: false);
+            }
+        }
+        catch (IOException ex)
+        {
+            failed = ex;
+        }
+
+        bool handOver;
+        lock (_appendLock)
+        {
+            handOver = _pendingCommit is not null && _failure is null;
+            _writing = handOver;
+        }
+
+        if (handOver)
+        {
             ThreadPool.UnsafeQueueUserWorkItem(s_runWriter, this, preferLocal: false);
         }
 
-        return new ValueTask(task);
+        return failed is null ? ValueTask.CompletedTask : ValueTask.FromException(failed);
     }
 
     /// <summary>Writes everything appended up to <paramref name="position"/> now, on this thread.</summary>
@@ -344,6 +378,8 @@ internal sealed class MetricLog : IDisposable
             }
             finally
             {
+                _logger.LogInformation("Metrics log closed after {Writes} writes of {Bytes} bytes of records", _writes, _appendedPosition);
+
                 // From here a commit fails (its connection is closed without the acknowledgement) instead of writing to a closed file.
                 _disposed = true;
                 _segment.Dispose();
@@ -391,7 +427,7 @@ internal sealed class MetricLog : IDisposable
             {
                 if (_pendingCommit is null || _failure is not null)
                 {
-                    _writerScheduled = false;
+                    _writing = false;
                     return;
                 }
             }
@@ -438,6 +474,7 @@ internal sealed class MetricLog : IDisposable
             {
                 MetricLogFormat.CompleteFrame(buffer.AsSpan(0, length));
                 RandomAccess.Write(_segment, buffer.AsSpan(0, length), _segmentLength);
+                _writes++;
                 _segmentLength += length;
                 _bytesSinceSnapshot += length;
                 _dirty = true;
