@@ -178,7 +178,10 @@ internal sealed class MetricSeries(byte[] key, bool decimalValues = true)
     }
 
     /// <summary>Merges the late buffer into the chunks now (before a snapshot, after recovery).</summary>
-    public void FlushLate()
+    public void FlushLate() => FlushLate(keepBuffer: false);
+
+    /// <summary>Merges the late buffer; <paramref name="keepBuffer"/> keeps its arrays for a backfill still under way.</summary>
+    private void FlushLate(bool keepBuffer)
     {
         if (_lateCount == 0)
         {
@@ -259,9 +262,10 @@ internal sealed class MetricSeries(byte[] key, bool decimalValues = true)
 
         _lateCount = 0;
         _lateStart = _lateTimestamps!.Length / 2;
-        if (_lateTimestamps.Length > 64)
+        if (!keepBuffer && _lateTimestamps.Length > 64)
         {
-            // A series that took one backfill should not keep its largest buffer for ever.
+            // A series that took one backfill should not keep its largest buffer for ever: the
+            // next snapshot lets it go.
             _lateTimestamps = null;
             _lateValues = null;
             _lateStart = 0;
@@ -478,7 +482,7 @@ internal sealed class MetricSeries(byte[] key, bool decimalValues = true)
 
         if (_lateCount == LateCapacity)
         {
-            FlushLate();
+            FlushLate(keepBuffer: true);
             SetLate(timestamp, value);
             return;
         }
