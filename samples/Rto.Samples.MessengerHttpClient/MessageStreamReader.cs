@@ -1,4 +1,5 @@
-using Rto.Client.Messaging;
+using Rto.Client;
+using Rto.Client.Messenger;
 
 namespace Rto.Samples.MessengerHttpClient;
 
@@ -86,7 +87,7 @@ public sealed partial class MessageStreamReader(
             }
             catch (MessengerClientException ex)
             {
-                LogBroken(ex.Error, ex.Message, delay.TotalMilliseconds);
+                LogBroken(ex.ErrorKind, ex.Message, delay.TotalMilliseconds);
                 servers.MoveOn(address);
             }
             catch (Exception ex)
@@ -132,7 +133,7 @@ public sealed partial class MessageStreamReader(
     private partial void LogEndedByServer(Uri address);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Message stream unavailable ({Error}): {Reason}; retrying in {DelayMs:0} ms")]
-    private partial void LogBroken(MessengerClientError error, string reason, double delayMs);
+    private partial void LogBroken(ClientErrorKind error, string reason, double delayMs);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Message stream failed; retrying in {DelayMs:0} ms")]
     private partial void LogFailed(Exception exception, double delayMs);

@@ -1,6 +1,8 @@
 using System.Text.Json;
 using Google.Protobuf.WellKnownTypes;
-using Rto.Client.Messaging;
+using Grpc.Net.Client;
+using Rto.Client;
+using Rto.Client.Messenger;
 
 namespace Rto.Samples.MessengerHttpClient;
 
@@ -26,7 +28,10 @@ public static class MessengerHttpClientApp
 
         builder.Services.AddSingleton(settings);
         builder.Services.AddSingleton(new MessageBuffer(settings.BufferCapacity));
-        builder.Services.AddSingleton(_ => new MessengerServers(MessengerServers.Split(settings.ServerAddress), new MessengerClientOptions { SendTimeout = settings.SendTimeout }));
+        // One client per server address, each on a channel of its own rather than
+        // MessengerClient.ConnectAsync: this app must start, and answer 503, while the servers are
+        // down; a channel connects on the first call and reconnects by itself.
+        builder.Services.AddSingleton(_ => new MessengerServers(MessengerServers.Split(settings.ServerAddress), new MessengerClientOptions { RequestTimeout = settings.SendTimeout }));
         builder.Services.AddSingleton<MessageStreamReader>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<MessageStreamReader>());
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
@@ -82,11 +87,11 @@ public static class MessengerHttpClientApp
         }
         catch (MessengerClientException ex)
         {
-            int status = ex.Error switch
+            int status = ex.ErrorKind switch
             {
-                MessengerClientError.Unavailable => StatusCodes.Status503ServiceUnavailable,
-                MessengerClientError.Timeout => StatusCodes.Status504GatewayTimeout,
-                MessengerClientError.Rejected => StatusCodes.Status400BadRequest,
+                ClientErrorKind.ConnectFailed or ClientErrorKind.ConnectionLost => StatusCodes.Status503ServiceUnavailable,
+                ClientErrorKind.Timeout => StatusCodes.Status504GatewayTimeout,
+                ClientErrorKind.Rejected => StatusCodes.Status400BadRequest,
                 _ => StatusCodes.Status502BadGateway,
             };
             return Error(status, ex.Message);

@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Net;
-using Rto.Client.Messaging;
+using Rto.Client;
 
 namespace Rto.Samples.MessengerHttpClient;
 
@@ -67,7 +67,7 @@ public sealed record MessengerHttpSettings
 
         foreach (string address in addresses)
         {
-            _ = MessengerClient.ParseAddress(address);
+            _ = GrpcAddress.Parse(address);
         }
         if (HttpPort is < 0 or > 65535)
         {

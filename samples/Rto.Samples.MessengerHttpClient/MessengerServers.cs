@@ -1,5 +1,8 @@
 using Google.Protobuf.WellKnownTypes;
-using Rto.Client.Messaging;
+using Grpc.Core;
+using Grpc.Net.Client;
+using Rto.Client;
+using Rto.Client.Messenger;
 
 namespace Rto.Samples.MessengerHttpClient;
 
@@ -15,6 +18,7 @@ namespace Rto.Samples.MessengerHttpClient;
 /// </remarks>
 public sealed class MessengerServers : IDisposable
 {
+    private readonly GrpcChannel[] _channels;
     private readonly MessengerClient[] _clients;
     private int _current;
 
@@ -27,7 +31,8 @@ public sealed class MessengerServers : IDisposable
             throw new ArgumentException("At least one messenger server address is needed.", nameof(addresses));
         }
 
-        _clients = [.. addresses.Select(address => new MessengerClient(address, options))];
+        _channels = [.. addresses.Select(address => GrpcChannel.ForAddress(GrpcAddress.Parse(address)))];
+        _clients = [.. _channels.Select(channel => new MessengerClient(channel, options))];
     }
 
     /// <summary>The server calls go to now.</summary>
@@ -56,9 +61,9 @@ public sealed class MessengerServers : IDisposable
 
     public void Dispose()
     {
-        foreach (MessengerClient client in _clients)
+        foreach (GrpcChannel channel in _channels)
         {
-            client.Dispose();
+            channel.Dispose();
         }
     }
 
@@ -72,7 +77,7 @@ public sealed class MessengerServers : IDisposable
                 return await call(_clients[index]);
             }
             catch (MessengerClientException ex) when (tried < _clients.Length
-                && (ex.Error == MessengerClientError.Unavailable || (alsoOnTimeout && ex.Error == MessengerClientError.Timeout)))
+                && (ex.StatusCode == StatusCode.Unavailable || (alsoOnTimeout && ex.ErrorKind == ClientErrorKind.Timeout)))
             {
                 MoveOn(index);
             }

@@ -58,7 +58,7 @@ internal sealed partial class ServerProcess : IAsyncDisposable
             WorkingDirectory = AppContext.BaseDirectory,
         };
         info.ArgumentList.Add(serverDll);
-        foreach (string arg in (string[])["--Metrics:Port=0", $"--Metrics:DataDirectory={dataDirectory}", "--Jobs:Port=0", $"--Jobs:SampleDirectory={Path.Combine(dataDirectory, "jobs-sample")}", "--Messenger:Address=127.0.0.1", "--Messenger:Port=0", "--Meters:Port=0", "--Meters:HttpPort=0", $"--Meters:DataDirectory={Path.Combine(dataDirectory, "meters")}", $"--Meters:PlotDirectory={Path.Combine(dataDirectory, "plots")}", "--Health:Port=0", "--Optimization:Port=0", $"--Optimization:SessionsDirectory={Path.Combine(dataDirectory, "rto", "sessions")}", .. settings])
+        foreach (string arg in (string[])["--Metrics:Port=0", $"--Metrics:DataDirectory={dataDirectory}", "--Jobs:Port=0", $"--Jobs:SampleDirectory={Path.Combine(dataDirectory, "jobs-sample")}", "--Messenger:Address=127.0.0.1", "--Messenger:Port=0", "--Meters:Port=0", "--Meters:HttpPort=0", $"--Meters:DataDirectory={Path.Combine(dataDirectory, "meters")}", $"--Meters:PlotDirectory={Path.Combine(dataDirectory, "plots")}", "--Health:Port=0", "--Console:Port=0", "--Optimization:Port=0", $"--Optimization:SessionsDirectory={Path.Combine(dataDirectory, "rto", "sessions")}", .. settings])
         {
             info.ArgumentList.Add(arg);
         }

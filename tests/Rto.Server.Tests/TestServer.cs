@@ -45,6 +45,11 @@ internal sealed class TestServer : IAsyncDisposable
     /// <summary>Where the optimization sessions' files are: <c>DataDirectory/rto/sessions</c> (as the default <c>data/rto/sessions</c>).</summary>
     public string OptimizationSessionsDirectory => Path.Combine(DataDirectory, "rto", "sessions");
 
+    public IPEndPoint ConsoleEndPoint => _app.Services.GetRequiredService<ServerEndpoints>().GetEndPoint(EndpointNames.Console);
+
+    /// <summary>The console's base address, <c>http://127.0.0.1:port</c>.</summary>
+    public Uri ConsoleAddress => new($"http://127.0.0.1:{ConsoleEndPoint.Port}");
+
     public IServiceProvider Services => _app.Services;
 
     /// <summary>Everything this test run writes lives under one folder, removed when the run ends.</summary>
@@ -64,7 +69,7 @@ internal sealed class TestServer : IAsyncDisposable
             "--Jobs:Port=0", $"--Jobs:DataRoots:0={Path.Combine(dataDirectory, "jobs")}", $"--Jobs:SampleDirectory={Path.Combine(dataDirectory, "jobs", "sample")}",
             "--Messenger:Address=127.0.0.1", "--Messenger:Port=0",
             "--Meters:Port=0", "--Meters:HttpPort=0", $"--Meters:DataDirectory={Path.Combine(dataDirectory, "meters")}", $"--Meters:PlotDirectory={Path.Combine(dataDirectory, "plots")}",
-            "--Health:Port=0",
+            "--Health:Port=0", "--Console:Port=0",
             "--Optimization:Address=127.0.0.1", "--Optimization:Port=0", $"--Optimization:SessionsDirectory={Path.Combine(dataDirectory, "rto", "sessions")}", $"--Optimization:ModelsDirectory={Path.Combine(dataDirectory, "rto", "models")}",
             .. settings,
         ];

@@ -2,9 +2,10 @@ using System.Diagnostics;
 using System.Globalization;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
-using Rto.Client.Messaging;
-using Rto.Server.Endpoints;
+using Rto.Client;
+using Rto.Client.Messenger;
 using Rto.Server.Hosting;
+using Rto.Server.Endpoints;
 using Rto.Server.Tests.Cluster;
 
 namespace Rto.Benchmarks.Load;
@@ -97,7 +98,7 @@ public static class ClusterLoad
 
     private static async Task<int> MeasureAsync(string name, string[] addresses, Settings settings)
     {
-        MessengerClient[] clients = [.. addresses.Select(a => new MessengerClient(a, new MessengerClientOptions { SendTimeout = TimeSpan.FromSeconds(30) }))];
+        MessengerClient[] clients = await Task.WhenAll(addresses.Select(a => MessengerClient.ConnectAsync(GrpcAddress.Parse(a), new MessengerClientOptions { RequestTimeout = TimeSpan.FromSeconds(30) })));
         var readers = new List<Reader>();
         foreach (MessengerClient client in clients)
         {

@@ -58,7 +58,7 @@ public static class MeterIngestLoad
         string data = Path.Combine(Path.GetTempPath(), "rto-meters-load-" + Guid.NewGuid().ToString("N"));
         WebApplication server = RtoServer.Build(
         [
-            "--Metrics:Enabled=false", "--Jobs:Enabled=false", "--Messenger:Enabled=false", "--Health:Enabled=false", "--Optimization:Enabled=false",
+            "--Metrics:Enabled=false", "--Jobs:Enabled=false", "--Messenger:Enabled=false", "--Health:Enabled=false", "--Console:Enabled=false", "--Optimization:Enabled=false",
             "--Meters:Port=0", "--Meters:HttpPort=-1", $"--Meters:DataDirectory={data}", $"--Meters:PlotDirectory={Path.Combine(data, "plots")}",
             $"--Meters:Fsync={fsync}", "--Logging:LogLevel:Default=Warning",
         ]);

@@ -27,4 +27,7 @@ public static class EndpointNames
 
     /// <summary>The HTTP health checks.</summary>
     public const string Health = "health";
+
+    /// <summary>The operator console (HTTP/1.1): live pages of every capability and the Prometheus scrape.</summary>
+    public const string Console = "console";
 }

@@ -30,10 +30,29 @@ internal sealed class GrpcCallInstruments(ServerInstruments instruments, ServerE
             return true;
         });
 
+    /// <summary>
+    /// ASP.NET Core's span of the request (present only while a tracer listens) is named after the
+    /// gRPC method, with the OpenTelemetry RPC attributes, instead of the generic request name.
+    /// </summary>
+    private static void NameSpan(string method, string endpoint)
+    {
+        if (Activity.Current is not { IsAllDataRequested: true } span)
+        {
+            return;
+        }
+
+        // "/package.Service/Method"
+        string name = method.TrimStart('/');
+        int slash = name.LastIndexOf('/');
+        span.DisplayName = name;
+        span.SetTag("rpc.system", "grpc").SetTag("rpc.service", slash > 0 ? name[..slash] : name).SetTag("rpc.method", name[(slash + 1)..]).SetTag("rto.endpoint", endpoint);
+    }
+
     private async Task<T> ObserveAsync<T>(ServerCallContext context, Func<Task<T>> call)
     {
         int port = context.GetHttpContext().Connection.LocalPort;
         ServerInstruments.EndpointInstruments endpoint = instruments.For(endpoints.NameOfPort(port) ?? "grpc");
+        NameSpan(context.Method, endpoint.Name);
         endpoint.Requests(1);
         long started = endpoint.MeasuresDuration ? Stopwatch.GetTimestamp() : 0;
         try

@@ -1,4 +1,5 @@
 using Rto.Server.Cluster;
+using Rto.Server.Console;
 using Rto.Server.Endpoints;
 using Rto.Server.Health;
 using Rto.Server.Jobs;
@@ -35,6 +36,7 @@ public static class RtoServer
         builder.AddMeters();
         builder.AddHealth();
         builder.AddOptimization();
+        builder.AddConsole();
 
         configure?.Invoke(builder);
         WebApplication app = builder.Build();

@@ -1,5 +1,7 @@
+using System.Diagnostics;
 using Microsoft.Extensions.Options;
 using Rto.Protocols.Jobs;
+using Rto.Server.Endpoints;
 
 namespace Rto.Server.Jobs;
 
@@ -25,9 +27,10 @@ internal class JobRunObserver
 /// <see cref="JobsOptions.QueueCapacity"/> more waiting (in arrival order) for a slot; a job
 /// beyond that is refused at once rather than queued without bound. Each job runs on a thread of
 /// its own (<see cref="JobThread"/>) and is cancelled when it outlives <see cref="JobsOptions.Timeout"/>,
-/// when its client goes away, or when the server stops.
+/// when its client goes away, or when the server stops. Every admitted job is on the <see cref="JobBoard"/>
+/// and is one span (<c>job</c>) of <see cref="ServerTelemetry.Activities"/>.
 /// </summary>
-internal sealed partial class JobRunner(JobExecutor executor, JobsActivity activity, JobRunObserver observer, IOptions<JobsOptions> options, ILogger<JobRunner> logger)
+internal sealed partial class JobRunner(JobExecutor executor, JobsActivity activity, JobBoard board, JobRunObserver observer, IOptions<JobsOptions> options, ILogger<JobRunner> logger)
     : IDisposable
 {
     private readonly SemaphoreSlim _slots = new(options.Value.MaxParallelJobs, options.Value.MaxParallelJobs);
@@ -50,6 +53,27 @@ internal sealed partial class JobRunner(JobExecutor executor, JobsActivity activ
             return JobOutcome.Failed($"The job queue is full ({options.Value.QueueCapacity} waiting); try again later.");
         }
 
+        using Activity? span = ServerTelemetry.Activities.StartActivity("job");
+        span?.SetTag("rto.job.directory", request.Directory).SetTag("rto.job.file", request.File).SetTag("rto.job.base", request.Base);
+        long id = board.Admitted(request);
+        JobOutcome outcome = JobOutcome.Failed("The job did not finish.");
+        try
+        {
+            outcome = await RunAdmittedAsync(request, id, span, serverStopping, clientGone);
+            return outcome;
+        }
+        finally
+        {
+            board.Finished(id, outcome);
+            if (outcome.Error is not null)
+            {
+                span?.SetStatus(ActivityStatusCode.Error, outcome.Error);
+            }
+        }
+    }
+
+    private async Task<JobOutcome> RunAdmittedAsync(JobRequest request, long id, Activity? span, CancellationToken serverStopping, CancellationToken clientGone)
+    {
         using var cancel = CancellationTokenSource.CreateLinkedTokenSource(serverStopping, clientGone);
         long started = Environment.TickCount64;
         try
@@ -58,6 +82,8 @@ internal sealed partial class JobRunner(JobExecutor executor, JobsActivity activ
             try
             {
                 activity.JobStarted();
+                board.Started(id);
+                span?.AddEvent(new ActivityEvent("started"));
                 try
                 {
                     // The time limit counts from the slot, not from the queue.

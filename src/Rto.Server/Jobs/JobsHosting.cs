@@ -12,6 +12,7 @@ internal static class JobsHosting
         builder.AddCapability<JobsOptions>(JobsOptions.SectionName, ListenJobs, MapJobs)
             .ReportsHealth<JobsHealthCheck>(EndpointNames.Jobs);
         builder.Services.AddSingleton<JobsActivity>();
+        builder.Services.AddSingleton(sp => new JobBoard(TimeProvider.System));
         builder.Services.AddSingleton<JobRunObserver>();
         builder.Services.AddSingleton(sp =>
         {

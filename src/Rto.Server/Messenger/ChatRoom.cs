@@ -1,5 +1,5 @@
 using Google.Protobuf;
-using Rto.Protocols.Messaging;
+using Rto.Protocols.Messenger;
 
 namespace Rto.Server.Messenger;
 
@@ -140,6 +140,29 @@ internal sealed class ChatRoom : IDisposable
         TaskCompletionSource published = _published;
         _published = NewSignal();
         return published;
+    }
+
+    /// <summary>
+    /// The messages from sequence number <paramref name="after"/> on that are still in the ring, oldest
+    /// first, at most the newest <paramref name="max"/>; <paramref name="after"/> moves past the last one.
+    /// For readers that look now and then (the console) rather than keep a subscription.
+    /// </summary>
+    public List<ReadMessagesResponse> ReadSince(ref long after, int max)
+    {
+        long head = Head;
+        long from = Math.Max(Math.Max(after, head - _ring.Length), head - max);
+        var messages = new List<ReadMessagesResponse>((int)Math.Max(0, head - from));
+        for (long sequence = Math.Max(from, 0); sequence < head; sequence++)
+        {
+            // A slot already reused by a newer message is skipped: it was too old anyway.
+            if (EntryAt(sequence) is { } entry && entry.Sequence == sequence)
+            {
+                messages.Add(entry.Message);
+            }
+        }
+
+        after = head;
+        return messages;
     }
 
     internal ChatEntry? EntryAt(long sequence) => Volatile.Read(ref _ring[sequence % _ring.Length]);

@@ -27,7 +27,7 @@ internal interface IMessageSequencer
 internal sealed class LocalSequencer(ChatRoom room) : IMessageSequencer
 {
     public ValueTask<Timestamp> SendAsync(string author, string text, CancellationToken cancellationToken) =>
-        room.TryPublish(author, text, out Protocols.Messaging.ReadMessagesResponse message)
+        room.TryPublish(author, text, out Protocols.Messenger.ReadMessagesResponse message)
             ? ValueTask.FromResult(message.SendTime)
             : ValueTask.FromException<Timestamp>(new ChatClosedException());
 

@@ -5,7 +5,7 @@ using Google.Protobuf.WellKnownTypes;
 using Microsoft.Extensions.Options;
 using NATS.Client.JetStream;
 using NATS.Client.JetStream.Models;
-using Rto.Protocols.Messaging;
+using Rto.Protocols.Messenger;
 using Rto.Server.Cluster;
 
 namespace Rto.Server.Messenger;

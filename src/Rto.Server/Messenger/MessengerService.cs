@@ -1,7 +1,8 @@
 using System.IO.Pipelines;
 using Grpc.Core;
-using Rto.Protocols.Messaging;
+using Rto.Protocols.Messenger;
 using Rto.Server.Cluster;
+using Rto.Server.Endpoints;
 
 namespace Rto.Server.Messenger;
 
@@ -13,8 +14,16 @@ namespace Rto.Server.Messenger;
 /// is one serialization instead of 100, and one flush per batch instead of one per message. The
 /// framing is the plain gRPC one (no per-message compression is configured for this service).
 /// </remarks>
+[BindServiceMethod(typeof(MessengerService), nameof(BindService))]
 internal sealed partial class MessengerService(ChatRoom room, IMessageSequencer sequencer, ILogger<MessengerService> logger) : MessengerServer.MessengerServerBase
 {
+    /// <summary>The service's descriptor, where gRPC reflection looks for it: beside the bind method.</summary>
+    public static Google.Protobuf.Reflection.ServiceDescriptor Descriptor => MessengerServer.Descriptor;
+
+    /// <summary>Binds the generated methods so that a request that is not valid protobuf is INVALID_ARGUMENT (the second parameter must be the generated base: grpc-dotnet looks the methods up on it).</summary>
+    public static void BindService(ServiceBinderBase binder, MessengerServer.MessengerServerBase service) =>
+        MessengerServer.BindService(GrpcRequestValidation.Validating(binder), service);
+
     public override async Task<SendMessageResponse> SendMessage(SendMessageRequest request, ServerCallContext context)
     {
         try

@@ -9,7 +9,7 @@ namespace Rto.Server.Optimization;
 /// different sessions never wait for each other. Every state change is appended to the session file
 /// under that lock, so the file's order is the order the optimizer saw.
 /// </summary>
-internal sealed class OptimizationSession
+internal sealed partial class OptimizationSession
 {
     public const string CompletedMessage = "Optimization completed";
     public const string NoFeasibleMessage = "Optimization completed; no feasible point was found, these are the least-violating MVs";
@@ -130,6 +130,7 @@ internal sealed class OptimizationSession
             {
                 _paused = false;
                 _file.Append(SessionFile.FormatEvent("resume", _time.GetUtcNow()));
+                Changed?.Invoke(this, null);
             }
 
             // An evaluation with no candidate outstanding (values on the very first call) has
@@ -173,6 +174,7 @@ internal sealed class OptimizationSession
 
             _paused = true;
             _file.Append(SessionFile.FormatEvent("pause", _time.GetUtcNow()));
+            Changed?.Invoke(this, null);
             return new PauseResult(true, "Session paused; the next OptimizeIteration resumes it");
         }
     }
@@ -230,6 +232,8 @@ internal sealed class OptimizationSession
     {
         bool feasible = Problem.IsFeasible(evaluation);
         EvaluatedCandidate best = _optimizer.Best!;
-        _file.Append(SessionFile.FormatEvaluation(new EvaluationRecord(_optimizer.Evaluations, candidate, evaluation), feasible, _time.GetUtcNow(), best.Number, best.Objective));
+        var record = new EvaluationRecord(_optimizer.Evaluations, candidate, evaluation);
+        _file.Append(SessionFile.FormatEvaluation(record, feasible, _time.GetUtcNow(), best.Number, best.Objective));
+        Changed?.Invoke(this, record);
     }
 }

@@ -85,6 +85,35 @@ internal sealed class SessionFile
     public static (SessionFile File, SessionDefinition Definition, List<SessionRecord> Records, string? DroppedTail) Open(string path)
     {
         byte[] bytes = File.ReadAllBytes(path);
+        (SessionDefinition definition, List<SessionRecord> records, string? dropped, long goodBytes) = Parse(bytes);
+        if (goodBytes < bytes.Length)
+        {
+            using var stream = new FileStream(path, FileMode.Open, FileAccess.Write);
+            stream.SetLength(goodBytes);
+        }
+
+        return (new SessionFile(path, goodBytes), definition, records, dropped);
+    }
+
+    /// <summary>
+    /// Reads a session file as <see cref="Open"/> does but changes nothing: a session may be appending
+    /// to it meanwhile, and a line it is still writing counts as not there yet.
+    /// </summary>
+    public static (SessionDefinition Definition, List<SessionRecord> Records) Read(string path)
+    {
+        byte[] bytes;
+        using (var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete))
+        {
+            bytes = new byte[stream.Length];
+            stream.ReadExactly(bytes);
+        }
+
+        (SessionDefinition definition, List<SessionRecord> records, _, _) = Parse(bytes);
+        return (definition, records);
+    }
+
+    private static (SessionDefinition Definition, List<SessionRecord> Records, string? DroppedTail, long GoodBytes) Parse(byte[] bytes)
+    {
         string text = Encoding.UTF8.GetString(bytes);
         int position = 0;
         var header = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -144,14 +173,7 @@ internal sealed class SessionFile
                 good = position;
             }
 
-            long goodBytes = Encoding.UTF8.GetByteCount(text.AsSpan(0, good));
-            if (goodBytes < bytes.Length)
-            {
-                using var stream = new FileStream(path, FileMode.Open, FileAccess.Write);
-                stream.SetLength(goodBytes);
-            }
-
-            return (new SessionFile(path, goodBytes), definition, records, dropped);
+            return (definition, records, dropped, Encoding.UTF8.GetByteCount(text.AsSpan(0, good)));
         }
         catch (Exception ex) when (ex is KeyNotFoundException or ArgumentException or OverflowException)
         {

@@ -53,6 +53,7 @@ internal sealed partial class SessionStore
 
             session = OptimizationSession.Create(definition!, optimizer!, SessionFile.Create(_options.SessionsDirectory, definition!), _time);
             _sessions[id] = session;
+            Watch(session);
             LogStarted(id, definition!.Problem.Variables.Count, definition.Problem.Constraints.Count, definition.Method, definition.Problem.MaxEvaluations, definition.Seed);
             return true;
         }
@@ -79,6 +80,7 @@ internal sealed partial class SessionStore
 
         Interlocked.Decrement(ref _count);
         session.Stop();
+        Notify(guid, null);
         LogStopped(guid, session.Evaluations);
         return true;
     }
@@ -112,6 +114,7 @@ internal sealed partial class SessionStore
 
                 if (_sessions.TryAdd(definition.Id, session))
                 {
+                    Watch(session);
                     Interlocked.Increment(ref _count);
                     Interlocked.Increment(ref restored);
                     Interlocked.Add(ref replayed, session.Evaluations);

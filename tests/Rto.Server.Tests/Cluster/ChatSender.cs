@@ -1,7 +1,7 @@
 using Grpc.Core;
 using Grpc.Net.Client;
-using Rto.Client.Messaging;
-using Rto.Protocols.Messaging;
+using Rto.Client.Messenger;
+using Rto.Protocols.Messenger;
 
 namespace Rto.Server.Tests.Cluster;
 

@@ -5,6 +5,7 @@ using NATS.Client.JetStream;
 using NATS.Client.JetStream.Models;
 using NATS.Client.KeyValueStore;
 using Rto.Server.Cluster;
+using Rto.Server.Endpoints;
 using Rto.Server.Hosting;
 
 namespace Rto.Server.Tests.Cluster;

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Google.Protobuf.WellKnownTypes;
-using Rto.Client.Messaging;
+using Rto.Client;
+using Rto.Client.Messenger;
 using Rto.Samples.MessengerHttpClient;
 using Rto.Server.Tests.Messenger;
 
@@ -17,7 +18,7 @@ public sealed class ClusterMessengerTests
     private static readonly MessengerClientOptions Options = new()
     {
         ConnectTimeout = TimeSpan.FromSeconds(2),
-        SendTimeout = TimeSpan.FromSeconds(10),
+        RequestTimeout = TimeSpan.FromSeconds(10),
         OpenTimeout = TimeSpan.FromSeconds(10),
     };
 
@@ -26,7 +27,7 @@ public sealed class ClusterMessengerTests
     {
         await using NatsTestCluster nats = await NatsTestCluster.StartAsync(3);
         await using ClusterNodes nodes = await ClusterNodes.StartAsync(nats, 3);
-        MessengerClient[] clients = [.. Enumerable.Range(0, 3).Select(i => new MessengerClient(nodes[i].MessengerAddress, Options))];
+        MessengerClient[] clients = await Task.WhenAll(Enumerable.Range(0, 3).Select(i => MessengerClient.ConnectAsync(GrpcAddress.Parse(nodes[i].MessengerAddress), Options)));
         try
         {
             // Two readers per node; each subscription is registered on its node before the sends start.
@@ -82,7 +83,7 @@ public sealed class ClusterMessengerTests
     {
         await using NatsTestCluster nats = await NatsTestCluster.StartAsync(3);
         await using ClusterNodes nodes = await ClusterNodes.StartAsync(nats, 3);
-        using var readerClients = new DisposableList<MessengerClient>([.. Enumerable.Range(0, 2).Select(i => new MessengerClient(nodes[i].MessengerAddress, Options))]);
+        using var readerClients = new DisposableList<MessengerClient>(await Task.WhenAll(Enumerable.Range(0, 2).Select(i => MessengerClient.ConnectAsync(GrpcAddress.Parse(nodes[i].MessengerAddress), Options))));
         using var senders = new DisposableList<ChatSender>([.. Enumerable.Range(0, 3).Select(i => new ChatSender(nodes[i].MessengerAddress))]);
         using var readers = new DisposableList<MessageSubscription>([.. await Task.WhenAll(readerClients.Items.Select(c => c.SubscribeAsync()))]);
         Task<List<ChatMessage>>[] reading = [.. readers.Items.Select(ReadUntilMarkerAsync)];
@@ -109,7 +110,7 @@ public sealed class ClusterMessengerTests
     {
         await using NatsTestCluster nats = await NatsTestCluster.StartAsync(3);
         await using ClusterNodes nodes = await ClusterNodes.StartAsync(nats, 2);
-        using var readerClients = new DisposableList<MessengerClient>([.. Enumerable.Range(0, 2).Select(i => new MessengerClient(nodes[i].MessengerAddress, Options))]);
+        using var readerClients = new DisposableList<MessengerClient>(await Task.WhenAll(Enumerable.Range(0, 2).Select(i => MessengerClient.ConnectAsync(GrpcAddress.Parse(nodes[i].MessengerAddress), Options))));
         using var senders = new DisposableList<ChatSender>([.. Enumerable.Range(0, 2).Select(i => new ChatSender(nodes[i].MessengerAddress))]);
         using var readers = new DisposableList<MessageSubscription>([.. await Task.WhenAll(readerClients.Items.Select(c => c.SubscribeAsync()))]);
         Task<List<ChatMessage>>[] reading = [.. readers.Items.Select(ReadUntilMarkerAsync)];
@@ -136,7 +137,7 @@ public sealed class ClusterMessengerTests
         await using HttpClientHost client = await HttpClientHost.StartAsync($"{nodes[0].MessengerAddress}, {nodes[1].MessengerAddress}");
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         await client.Reader.WaitUntilAsync(r => r.IsOpen, timeout.Token);
-        using var other = new MessengerClient(nodes[1].MessengerAddress, Options);
+        using var other = await MessengerClient.ConnectAsync(GrpcAddress.Parse(nodes[1].MessengerAddress), Options);
 
         // Messages sent through either node reach the client's stream (open on node 0).
         string first = await client.SendAsync("alice", "via node 0");

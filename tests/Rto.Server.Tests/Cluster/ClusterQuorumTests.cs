@@ -1,7 +1,8 @@
 using Grpc.Core;
 using Grpc.Net.Client;
-using Rto.Client.Messaging;
-using Rto.Protocols.Messaging;
+using Rto.Client;
+using Rto.Client.Messenger;
+using Rto.Protocols.Messenger;
 using Rto.Server.Tests.Messenger;
 
 namespace Rto.Server.Tests.Cluster;
@@ -21,7 +22,7 @@ public sealed class ClusterQuorumTests
         await using ClusterNodes nodes = await ClusterNodes.StartAsync(nats, 1);
         using GrpcChannel channel = GrpcChannel.ForAddress($"http://{nodes[0].MessengerAddress}");
         var messenger = new MessengerServer.MessengerServerClient(channel);
-        using var reader = new MessengerClient(nodes[0].MessengerAddress, MessengerTestKit.FastOptions);
+        using var reader = await MessengerClient.ConnectAsync(GrpcAddress.Parse(nodes[0].MessengerAddress), MessengerTestKit.FastOptions);
         using MessageSubscription stream = await reader.SubscribeAsync();
 
         var acknowledged = new List<string>();

@@ -1,4 +1,4 @@
-using Rto.Client.Messaging;
+using Rto.Client.Messenger;
 using Rto.Server.Messenger;
 
 namespace Rto.Server.Tests.Cluster;

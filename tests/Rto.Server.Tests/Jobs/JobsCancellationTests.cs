@@ -58,7 +58,7 @@ public sealed class JobsCancellationTests
         var watch = Stopwatch.StartNew();
         string error = JobRequests.Error(await JobsExchange.OneShotAsync(server, JobRequests.Dask(directory, "endless.sql")));
         StringAssert.Contains(error, "Jobs:Timeout");
-        Console.WriteLine($"Jobs:Timeout of 1 s: error reply after {watch.Elapsed.TotalSeconds:F2} s");
+        System.Console.WriteLine($"Jobs:Timeout of 1 s: error reply after {watch.Elapsed.TotalSeconds:F2} s");
         Assert.IsLessThan(10, watch.Elapsed.TotalSeconds, $"DuckDB was interrupted ({watch.Elapsed})");
 
         // The only slot is free again: a quick job runs.
@@ -150,7 +150,7 @@ public sealed class JobsCancellationTests
         await WaitForAsync(async () => (await InfoAsync(server)).Contains("Dask process: 2", StringComparison.Ordinal));
         var watch = Stopwatch.StartNew();
         Assert.AreEqual(0, await server.TerminateAsync());
-        Console.WriteLine($"SIGTERM with two running jobs: stopped in {watch.Elapsed.TotalSeconds:F2} s");
+        System.Console.WriteLine($"SIGTERM with two running jobs: stopped in {watch.Elapsed.TotalSeconds:F2} s");
         Assert.IsLessThan(10, watch.Elapsed.TotalSeconds, $"stopped in {watch.Elapsed} (Kestrel's shutdown timeout is 30 s)");
         foreach ((RawConnection connection, Task<string> reply) in clients)
         {

@@ -93,7 +93,7 @@ public sealed class JobsResourceTests
         long after = Status(server.Id, "VmRSS");
 
         // 2.5 M samples: 40 MB of complex numbers alone, 160 MB with the columns written; the peak is far above the baseline.
-        Console.WriteLine($"RSS before {before >> 20} MiB, peak {peak >> 20} MiB, after {after >> 20} MiB");
+        System.Console.WriteLine($"RSS before {before >> 20} MiB, peak {peak >> 20} MiB, after {after >> 20} MiB");
         Assert.IsGreaterThan(before + 120_000_000, peak, $"the job used memory (before {before >> 20} MiB, peak {peak >> 20} MiB)");
         // At least half of what the job took is given back (before the fix about 90% was kept; now about 25%,
         // most of it Parquet.Net's own buffer pool).
@@ -154,7 +154,7 @@ public sealed class JobsResourceTests
         }
 
         // Generous: the machine running the tests is shared; before the fix p99 was seconds.
-        Console.WriteLine($"metrics p99 (4 clients): {quiet:F1} ms quiet, {busy:F1} ms while two SQL jobs ran");
+        System.Console.WriteLine($"metrics p99 (4 clients): {quiet:F1} ms quiet, {busy:F1} ms while two SQL jobs ran");
         Assert.IsLessThan((4 * quiet) + 200, busy, $"metrics p99: {quiet:F1} ms quiet, {busy:F1} ms while two jobs ran");
     }
 
