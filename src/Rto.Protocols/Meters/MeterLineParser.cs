@@ -25,7 +25,7 @@ public static class MeterLineParser
     /// space, the meter's name is not UTF-8, the timestamp does not parse or the value is not a number.
     /// </summary>
     /// <param name="line">The line without its terminator.</param>
-    /// <param name="meter">The first field as sent (UTF-8, white space stripped only at the line's start); it may be empty.</param>
+    /// <param name="meter">The first field as sent (UTF-8; the line's surrounding white space is stripped, the field's own is kept); it may be empty.</param>
     /// <param name="timestamp">The timestamp in microseconds (see <see cref="MeterTimestamp"/>).</param>
     /// <param name="value">The value; may be NaN or infinite.</param>
     public static bool TryParse(ReadOnlySpan<byte> line, out ReadOnlySpan<byte> meter, out long timestamp, out double value)
