@@ -51,12 +51,22 @@ internal static class ServerConfigFile
             InitialData = [new($"{OptimizationOptions.SectionName}:{nameof(OptimizationOptions.Port)}", port.ToString(System.Globalization.CultureInfo.InvariantCulture))],
         };
 
-        // Below the environment variables and the command line, whichever comes first; on top when neither is there.
+        // Above the settings files, below the environment variables and the command line that follow
+        // them (the host's own DOTNET_/ASPNETCORE_ variables and its early command-line copy come
+        // before the files: not those).
         IList<IConfigurationSource> sources = configuration.Sources;
-        int below = sources.Count;
+        int lastFile = -1;
         for (int i = 0; i < sources.Count; i++)
         {
-            // The host's own DOTNET_/ASPNETCORE_ variables come before appsettings.json: not those.
+            if (sources[i] is FileConfigurationSource)
+            {
+                lastFile = i;
+            }
+        }
+
+        int below = sources.Count;
+        for (int i = lastFile + 1; i < sources.Count; i++)
+        {
             if (sources[i] is Microsoft.Extensions.Configuration.EnvironmentVariables.EnvironmentVariablesConfigurationSource { Prefix: null or "" } or Microsoft.Extensions.Configuration.CommandLine.CommandLineConfigurationSource)
             {
                 below = i;

@@ -48,8 +48,14 @@ public sealed class ServerConfigFileTests
 
     private static ConfigurationManager Configuration(params string[] args)
     {
+        // The order WebApplication.CreateBuilder gives: host settings, appsettings.json, environment, command line.
+        string settings = Path.Combine(TestServer.NewDataDirectory(), "appsettings.json");
+        Directory.CreateDirectory(Path.GetDirectoryName(settings)!);
+        File.WriteAllText(settings, """{ "Optimization": { "Port": 5081 } }""");
         var configuration = new ConfigurationManager();
-        configuration.AddInMemoryCollection([new("Optimization:Port", "5081")]); // appsettings.json
+        configuration.AddEnvironmentVariables("DOTNET_");
+        configuration.AddCommandLine(args);
+        configuration.AddJsonFile(settings);
         configuration.AddEnvironmentVariables();
         configuration.AddCommandLine(args);
         return configuration;
