@@ -48,9 +48,10 @@ public sealed class RtoOriginalClientTests
     public async Task TheOriginalClientWithTheDefaultMethodReaches99PercentOfTheLpOptimumFeasibly()
     {
         // The client unchanged but for the method ("" = the default) and a smaller budget: NLopt's
-        // COBYLA needs 34 evaluations on this problem to be feasible within 1% of the optimum.
+        // COBYLA needs 34 evaluations on this problem to be feasible within 1% of the optimum; the
+        // default gets there in 15-16 (seeds 1-4 and 1546), so 20 leaves a margin.
         var client = new OriginalRtoClient(s_rto);
-        double[] best = await client.RunAsync("", maxIterations: 34);
+        double[] best = await client.RunAsync("", maxIterations: 20);
 
         double[] outputs = OriginalRtoClient.Evaluate(best);
         CollectionAssert.AreEqual(Array.Empty<string>(), OriginalRtoClient.BrokenLimits(outputs), string.Join("; ", OriginalRtoClient.BrokenLimits(outputs)));
