@@ -28,11 +28,10 @@ public static class MessengerHttpClientApp
 
         builder.Services.AddSingleton(settings);
         builder.Services.AddSingleton(new MessageBuffer(settings.BufferCapacity));
-        // A channel of its own rather than MessengerClient.ConnectAsync: this app must start, and
-        // answer 503, while the server is down; the channel connects on the first call and
-        // reconnects by itself when the server comes back. The container disposes it at shutdown.
-        builder.Services.AddSingleton(_ => GrpcChannel.ForAddress(GrpcAddress.Parse(settings.ServerAddress)));
-        builder.Services.AddSingleton(sp => new MessengerClient(sp.GetRequiredService<GrpcChannel>(), new MessengerClientOptions { RequestTimeout = settings.SendTimeout }));
+        // One client per server address, each on a channel of its own rather than
+        // MessengerClient.ConnectAsync: this app must start, and answer 503, while the servers are
+        // down; a channel connects on the first call and reconnects by itself.
+        builder.Services.AddSingleton(_ => new MessengerServers(MessengerServers.Split(settings.ServerAddress), new MessengerClientOptions { RequestTimeout = settings.SendTimeout }));
         builder.Services.AddSingleton<MessageStreamReader>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<MessageStreamReader>());
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
@@ -50,15 +49,15 @@ public static class MessengerHttpClientApp
         configure?.Invoke(builder);
         WebApplication app = builder.Build();
 
-        app.MapGet("/", (MessageStreamReader reader) =>
-            Results.Ok(new { status = "ok", server = settings.ServerAddress, stream = reader.IsOpen ? "open" : "reconnecting" }));
+        app.MapGet("/", (MessageStreamReader reader, MessengerServers servers) =>
+            Results.Ok(new { status = "ok", server = servers.Address.ToString(), servers = servers.Addresses.Select(a => a.ToString()), stream = reader.IsOpen ? "open" : "reconnecting" }));
         app.MapPost("/sendMessage", SendMessageAsync);
         app.MapPost("/getAndFlushMessages", async (MessageBuffer buffer, MessageStreamReader reader, CancellationToken cancellationToken) =>
             Results.Ok(await buffer.FlushAsync(reader.IsOpen ? settings.FlushWait : TimeSpan.Zero, cancellationToken)));
         return app;
     }
 
-    private static async Task<IResult> SendMessageAsync(HttpRequest request, MessengerClient client, MessageBuffer buffer, CancellationToken cancellationToken)
+    private static async Task<IResult> SendMessageAsync(HttpRequest request, MessengerServers servers, MessageBuffer buffer, CancellationToken cancellationToken)
     {
         // The content type is not checked: `curl -d` sends JSON labelled as a form.
         string author, text;
@@ -82,7 +81,7 @@ public static class MessengerHttpClientApp
 
         try
         {
-            Timestamp sendTime = await client.SendAsync(author, text, cancellationToken);
+            Timestamp sendTime = await servers.SendAsync(author, text, cancellationToken);
             buffer.RecordSent(sendTime);
             return Results.Ok(new { sendTime = MessengerTime.ToText(sendTime) });
         }
