@@ -5,7 +5,8 @@ namespace Rto.Benchmarks;
 
 /// <summary>
 /// <c>load ...</c> drives a real server over TCP, <c>jobs ...</c> times a Parquet job against numpy, <c>optimizers ...</c> compares the
-/// RTO optimizers with scipy; everything else goes to BenchmarkDotNet
+/// RTO optimizers with scipy and NLopt (<c>optimizers scale</c>: cost per call against the number of variables;
+/// <c>optimizers throughput</c>: Ask + Tell per second without the server); everything else goes to BenchmarkDotNet
 /// (e.g. <c>--filter '*MetricStore*'</c>, <c>--list flat</c>, <c>--job short</c>).
 /// </summary>
 /// <remarks>
@@ -24,6 +25,16 @@ public static class Program
         if (args.Length > 0 && args[0] == "jobs")
         {
             return await Jobs.JobTimingCommand.RunAsync(args[1..]);
+        }
+
+        if (args is ["optimizers", "scale", ..])
+        {
+            return Optimization.OptimizerScaleCommand.Run(args[2..]);
+        }
+
+        if (args is ["optimizers", "throughput", ..])
+        {
+            return Optimization.OptimizerThroughputCommand.Run(args[2..]);
         }
 
         if (args.Length > 0 && args[0] == "optimizers")

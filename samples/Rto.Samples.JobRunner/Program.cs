@@ -12,7 +12,7 @@ using Rto.Client.Jobs;
 using Rto.Protocols.Jobs;
 
 string host = Option("--host", "127.0.0.1");
-int port = int.Parse(Option("--port", JobClient.DefaultPort.ToString(System.Globalization.CultureInfo.InvariantCulture)), System.Globalization.CultureInfo.InvariantCulture);
+int port = int.Parse(Option("--port", JobsClient.DefaultPort.ToString(System.Globalization.CultureInfo.InvariantCulture)), System.Globalization.CultureInfo.InvariantCulture);
 var request = new JobRequest
 {
     Directory = Path.GetFullPath(Option("--directory", "data/jobs/sample")),
@@ -25,8 +25,8 @@ try
 {
     Console.WriteLine($"Job: {request.File} over {request.Base} in {request.Directory}");
     var watch = Stopwatch.StartNew();
-    Task<JobResponse> job = JobClient.SendOnceAsync(endPoint, request);
-    await using (JobClient monitor = await JobClient.ConnectAsync(endPoint))
+    Task<JobResponse> job = JobsClient.SendOnceAsync(endPoint, request);
+    await using (JobsClient monitor = await JobsClient.ConnectAsync(host, port))
     {
         while (await Task.WhenAny(job, Task.Delay(500)) != job)
         {
@@ -46,7 +46,7 @@ try
     Console.WriteLine($"Done in {watch.Elapsed.TotalSeconds:0.00} s: {Path.Combine(result?.Directory ?? "", result?.File ?? "")}");
     return 0;
 }
-catch (JobClientException ex)
+catch (JobsClientException ex)
 {
     Console.Error.WriteLine($"rto job: {ex.Message}");
     return 2;

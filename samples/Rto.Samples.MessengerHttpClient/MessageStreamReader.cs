@@ -1,15 +1,17 @@
-using Rto.Client.Messaging;
+using Rto.Client;
+using Rto.Client.Messenger;
 
 namespace Rto.Samples.MessengerHttpClient;
 
 /// <summary>
 /// Keeps one <c>ReadMessages</c> stream open and copies what arrives into the
-/// <see cref="MessageBuffer"/>. A broken stream is reopened after a back-off that starts at
+/// <see cref="MessageBuffer"/>. A broken stream is reopened (on the next server, when there are
+/// several: <see cref="MessengerServers"/>) after a back-off that starts at
 /// <see cref="MessengerHttpSettings.ReconnectInitialDelay"/> and doubles (with jitter) up to
 /// <see cref="MessengerHttpSettings.ReconnectMaxDelay"/>; it resets once a stream opens.
 /// </summary>
 public sealed partial class MessageStreamReader(
-    MessengerClient client, MessageBuffer buffer, MessengerHttpSettings settings, ILogger<MessageStreamReader> logger) : BackgroundService
+    MessengerServers servers, MessageBuffer buffer, MessengerHttpSettings settings, ILogger<MessageStreamReader> logger) : BackgroundService
 {
     private readonly TaskCompletionSource _firstAttempt = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -36,7 +38,7 @@ public sealed partial class MessageStreamReader(
         }
         catch (TimeoutException)
         {
-            LogSlowStart(client.Address);
+            LogSlowStart(servers.Address);
         }
     }
 
@@ -62,19 +64,22 @@ public sealed partial class MessageStreamReader(
         TimeSpan delay = settings.ReconnectInitialDelay;
         while (!stoppingToken.IsCancellationRequested)
         {
+            Uri address = servers.Address;
             try
             {
-                using MessageSubscription subscription = await client.SubscribeAsync(stoppingToken);
+                using MessageSubscription subscription = await servers.SubscribeAsync(stoppingToken);
+                address = servers.Address;
                 delay = settings.ReconnectInitialDelay;
                 buffer.ForgetSent();
                 SetOpen(true);
-                LogOpened(client.Address);
+                LogOpened(address);
                 await foreach (ChatMessage message in subscription.ReadAllAsync(stoppingToken))
                 {
                     buffer.Add(new BufferedMessage(message.Author, message.Text, message.SendTimeText), message.SendTime);
                 }
 
-                LogEndedByServer(client.Address);
+                LogEndedByServer(address);
+                servers.MoveOn(address);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -82,7 +87,8 @@ public sealed partial class MessageStreamReader(
             }
             catch (MessengerClientException ex)
             {
-                LogBroken(ex.Error, ex.Message, delay.TotalMilliseconds);
+                LogBroken(ex.ErrorKind, ex.Message, delay.TotalMilliseconds);
+                servers.MoveOn(address);
             }
             catch (Exception ex)
             {
@@ -127,7 +133,7 @@ public sealed partial class MessageStreamReader(
     private partial void LogEndedByServer(Uri address);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Message stream unavailable ({Error}): {Reason}; retrying in {DelayMs:0} ms")]
-    private partial void LogBroken(MessengerClientError error, string reason, double delayMs);
+    private partial void LogBroken(ClientErrorKind error, string reason, double delayMs);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Message stream failed; retrying in {DelayMs:0} ms")]
     private partial void LogFailed(Exception exception, double delayMs);

@@ -1,6 +1,8 @@
 using System.Text.Json;
 using Google.Protobuf.WellKnownTypes;
-using Rto.Client.Messaging;
+using Grpc.Net.Client;
+using Rto.Client;
+using Rto.Client.Messenger;
 
 namespace Rto.Samples.MessengerHttpClient;
 
@@ -26,7 +28,10 @@ public static class MessengerHttpClientApp
 
         builder.Services.AddSingleton(settings);
         builder.Services.AddSingleton(new MessageBuffer(settings.BufferCapacity));
-        builder.Services.AddSingleton(_ => new MessengerClient(settings.ServerAddress, new MessengerClientOptions { SendTimeout = settings.SendTimeout }));
+        // One client per server address, each on a channel of its own rather than
+        // MessengerClient.ConnectAsync: this app must start, and answer 503, while the servers are
+        // down; a channel connects on the first call and reconnects by itself.
+        builder.Services.AddSingleton(_ => new MessengerServers(MessengerServers.Split(settings.ServerAddress), new MessengerClientOptions { RequestTimeout = settings.SendTimeout }));
         builder.Services.AddSingleton<MessageStreamReader>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<MessageStreamReader>());
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
@@ -44,15 +49,15 @@ public static class MessengerHttpClientApp
         configure?.Invoke(builder);
         WebApplication app = builder.Build();
 
-        app.MapGet("/", (MessageStreamReader reader) =>
-            Results.Ok(new { status = "ok", server = settings.ServerAddress, stream = reader.IsOpen ? "open" : "reconnecting" }));
+        app.MapGet("/", (MessageStreamReader reader, MessengerServers servers) =>
+            Results.Ok(new { status = "ok", server = servers.Address.ToString(), servers = servers.Addresses.Select(a => a.ToString()), stream = reader.IsOpen ? "open" : "reconnecting" }));
         app.MapPost("/sendMessage", SendMessageAsync);
         app.MapPost("/getAndFlushMessages", async (MessageBuffer buffer, MessageStreamReader reader, CancellationToken cancellationToken) =>
             Results.Ok(await buffer.FlushAsync(reader.IsOpen ? settings.FlushWait : TimeSpan.Zero, cancellationToken)));
         return app;
     }
 
-    private static async Task<IResult> SendMessageAsync(HttpRequest request, MessengerClient client, MessageBuffer buffer, CancellationToken cancellationToken)
+    private static async Task<IResult> SendMessageAsync(HttpRequest request, MessengerServers servers, MessageBuffer buffer, CancellationToken cancellationToken)
     {
         // The content type is not checked: `curl -d` sends JSON labelled as a form.
         string author, text;
@@ -76,17 +81,17 @@ public static class MessengerHttpClientApp
 
         try
         {
-            Timestamp sendTime = await client.SendAsync(author, text, cancellationToken);
+            Timestamp sendTime = await servers.SendAsync(author, text, cancellationToken);
             buffer.RecordSent(sendTime);
             return Results.Ok(new { sendTime = MessengerTime.ToText(sendTime) });
         }
         catch (MessengerClientException ex)
         {
-            int status = ex.Error switch
+            int status = ex.ErrorKind switch
             {
-                MessengerClientError.Unavailable => StatusCodes.Status503ServiceUnavailable,
-                MessengerClientError.Timeout => StatusCodes.Status504GatewayTimeout,
-                MessengerClientError.Rejected => StatusCodes.Status400BadRequest,
+                ClientErrorKind.ConnectFailed or ClientErrorKind.ConnectionLost => StatusCodes.Status503ServiceUnavailable,
+                ClientErrorKind.Timeout => StatusCodes.Status504GatewayTimeout,
+                ClientErrorKind.Rejected => StatusCodes.Status400BadRequest,
                 _ => StatusCodes.Status502BadGateway,
             };
             return Error(status, ex.Message);

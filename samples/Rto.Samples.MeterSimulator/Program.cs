@@ -32,7 +32,7 @@ if (seconds > 0)
 }
 
 TimeSpan step = TimeSpan.FromSeconds(1 / rate);
-await using MeterClient client = await MeterClient.ConnectAsync(host, port);
+await using var client = await MetersClient.ConnectAsync(host, port);
 using var timer = new PeriodicTimer(step);
 long sent = 0;
 var random = new Random();

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using Rto.Client.Jobs;
-using Rto.Client.Messaging;
+using Rto.Client.Messenger;
 using Rto.Client.Meters;
 using Rto.Client.Metrics;
 using Rto.Client.Optimization;
@@ -65,17 +65,17 @@ internal static class ServerChecks
     private static async Task<string> OptimizationAsync(ServerAddress server, CancellationToken cancellationToken)
     {
         // A small optimization evaluated by the server's built-in parabola4 model (maximum 10).
-        await using var client = new RtoClient($"{server.Host}:{server.OptimizationPort}");
-        var definition = new RtoSessionDefinition(
+        await using var client = await OptimizationClient.ConnectAsync(server.Host, server.OptimizationPort, cancellationToken: cancellationToken);
+        var definition = new OptimizationSessionDefinition(
             [.. Enumerable.Range(1, 4).Select(i => new ManipulatedVariable($"x{i}", -10, 10))], [new ControlledVariable("y")], MaxIterations: 20)
         { Maximize = true, ModelId = "parabola4" };
         string session = await client.StartAsync(definition, cancellationToken);
-        RtoRunResult result = await client.RunAsync(
+        OptimizationRunResult result = await client.RunAsync(
             session,
             ["y"],
             async (mvs, ct) =>
             {
-                RtoModelResult value = await client.CalculateCvAsync(session, definition.Mvs.Select((mv, i) => (mv.Id, mvs[i])).ToDictionary(), cancellationToken: ct);
+                OptimizationModelResult value = await client.CalculateCvAsync(session, definition.Mvs.Select((mv, i) => (mv.Id, mvs[i])).ToDictionary(), cancellationToken: ct);
                 return (value.Objective, [value.Cvs["y"]], value.Succeeded);
             },
             cancellationToken: cancellationToken);
@@ -89,7 +89,7 @@ internal static class ServerChecks
     {
         // A key of its own, so earlier runs against the same server do not change the answer.
         string key = $"consumer.{Guid.NewGuid():N}";
-        await using MetricsClient client = await MetricsClient.ConnectAsync(server.Host, server.MetricsPort, cancellationToken: cancellationToken);
+        await using var client = await MetricsClient.ConnectAsync(server.Host, server.MetricsPort, cancellationToken: cancellationToken);
         await client.PutAsync(key, 81.5, 1_700_000_000, cancellationToken);
         await client.PutAsync(key, 82.25, 1_700_000_060, cancellationToken);
         IReadOnlyDictionary<string, IReadOnlyList<MetricPoint>> series = await client.GetAsync(key, cancellationToken);
@@ -104,7 +104,7 @@ internal static class ServerChecks
 
     private static async Task<string> JobsAsync(ServerAddress server, CancellationToken cancellationToken)
     {
-        await using JobClient client = await JobClient.ConnectAsync(server.Host, server.JobsPort, cancellationToken: cancellationToken);
+        await using var client = await JobsClient.ConnectAsync(server.Host, server.JobsPort, cancellationToken: cancellationToken);
         JobResponse status = await client.InfoAsync(InfoRequests.Status, cancellationToken);
         return status.IsComplete
             ? $"Info Status: {status.DiscriptionText}"
@@ -113,7 +113,7 @@ internal static class ServerChecks
 
     private static async Task<string> MessengerAsync(ServerAddress server, CancellationToken cancellationToken)
     {
-        using var client = new MessengerClient($"{server.Host}:{server.MessengerPort}");
+        await using var client = await MessengerClient.ConnectAsync(server.Host, server.MessengerPort, cancellationToken: cancellationToken);
         using MessageSubscription subscription = await client.SubscribeAsync(cancellationToken);
         string text = $"hello from the package consumer {Guid.NewGuid():N}";
         await client.SendAsync("package-consumer", text, cancellationToken);
@@ -137,10 +137,10 @@ internal static class ServerChecks
         long acceptedBefore = await AcceptedAsync(http, cancellationToken);
 
         // 10.0.0.1 is a 0..110 V voltmeter in the server's sample registry (meters.tsv).
-        uint voltmeter = MeterClient.ParseIPv4("10.0.0.1");
+        uint voltmeter = MetersClient.ParseIPv4("10.0.0.1");
         long now = MeterTimestamp.FromDateTime(DateTime.Now);
         MeterReading[] readings = [.. Enumerable.Range(0, 5).Select(i => new MeterReading(voltmeter, now + (i * 1000), 100 + i))];
-        await using (MeterClient meters = await MeterClient.ConnectAsync(server.Host, server.MetersPort, cancellationToken))
+        await using (var meters = await MetersClient.ConnectAsync(server.Host, server.MetersPort, cancellationToken: cancellationToken))
         {
             await meters.SendManyAsync(readings, cancellationToken);
             await meters.FlushAsync(cancellationToken);

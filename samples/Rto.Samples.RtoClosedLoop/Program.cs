@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using Rto.Client;
 using Rto.Client.Optimization;
 
 // A whole optimization without a plant: the server proposes candidates and its own model
@@ -8,9 +9,8 @@ using Rto.Client.Optimization;
 string address = Option("--address") ?? "127.0.0.1:5081";
 string method = Option("--method") ?? "";
 int budget = int.Parse(Option("--budget") ?? "60", CultureInfo.InvariantCulture);
-await using var client = new RtoClient(address, Option("--token") ?? Environment.GetEnvironmentVariable("RTO_ACCESS_TOKEN"));
 
-var definition = new RtoSessionDefinition(
+var definition = new OptimizationSessionDefinition(
     [.. Enumerable.Range(1, 4).Select(i => new ManipulatedVariable($"x{i}", -10, 10))],
     [new ControlledVariable("y")],
     budget)
@@ -18,11 +18,14 @@ var definition = new RtoSessionDefinition(
 
 try
 {
+    await using var client = await OptimizationClient.ConnectAsync(
+        GrpcAddress.Parse(address),
+        new OptimizationClientOptions { AccessToken = Option("--token") ?? Environment.GetEnvironmentVariable("RTO_ACCESS_TOKEN") });
     string session = await client.StartAsync(definition);
     Console.WriteLine($"Session {session}: maximizing parabola4 with {(method.Length == 0 ? "the default method" : method)}, {budget} evaluations.");
     var clock = Stopwatch.StartNew();
     double best = double.NegativeInfinity;
-    RtoRunResult result = await client.RunAsync(
+    OptimizationRunResult result = await client.RunAsync(
         session,
         ["y"],
         async (mvs, ct) =>
@@ -33,10 +36,10 @@ try
                 byId[definition.Mvs[i].Id] = mvs[i];
             }
 
-            RtoModelResult value = await client.CalculateCvAsync(session, byId, cancellationToken: ct);
+            OptimizationModelResult value = await client.CalculateCvAsync(session, byId, cancellationToken: ct);
             return (value.Objective, [value.Cvs["y"]], value.Succeeded);
         },
-        new Progress<RtoRunProgress>(p =>
+        new Progress<OptimizationRunProgress>(p =>
         {
             bool improved = p.Succeeded && p.Objective > best;
             best = improved ? p.Objective : best;
@@ -53,7 +56,7 @@ try
     Console.WriteLine(await client.StopAsync(session));
     return 0;
 }
-catch (RtoClientException ex)
+catch (OptimizationClientException ex)
 {
     Console.Error.WriteLine($"rto: {ex.Message}");
     return 1;

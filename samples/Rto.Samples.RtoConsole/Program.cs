@@ -1,5 +1,6 @@
 using System.Globalization;
 using Grpc.RtoApi;
+using Rto.Client;
 using Rto.Client.Optimization;
 using Spectre.Console;
 
@@ -10,12 +11,17 @@ string? token = args.Length > 1 ? args[1] : Environment.GetEnvironmentVariable("
 if (!AnsiConsole.Profile.Capabilities.Interactive)
 {
     // The prompts read keys; with input redirected there is nothing to read them from.
-    Console.Error.WriteLine("The RTO console asks for its inputs interactively: run it in a terminal. For scripted runs use RtoClient (see samples/Rto.Samples.RtoClosedLoop).");
+    Console.Error.WriteLine("The RTO console asks for its inputs interactively: run it in a terminal. For scripted runs use OptimizationClient (see samples/Rto.Samples.RtoClosedLoop).");
     return 2;
 }
 
-await using var client = new RtoClient(address, token);
-var sessions = new Dictionary<string, RtoSessionDefinition>(StringComparer.Ordinal);
+if (await TryConnectAsync(address, token) is not { } connected)
+{
+    return 1;
+}
+
+await using OptimizationClient client = connected;
+var sessions = new Dictionary<string, OptimizationSessionDefinition>(StringComparer.Ordinal);
 string? current = null;
 
 AnsiConsole.Write(new Rule($"RTO console — {address}"));
@@ -31,7 +37,7 @@ while (true)
         switch (choice)
         {
             case StartItem:
-                RtoSessionDefinition definition = AskDefinition();
+                OptimizationSessionDefinition definition = AskDefinition();
                 current = await client.StartAsync(definition);
                 sessions[current] = definition;
                 AnsiConsole.MarkupLine($"Started session [green]{current}[/].");
@@ -62,17 +68,17 @@ while (true)
                 return 0;
         }
     }
-    catch (RtoClientException ex)
+    catch (OptimizationClientException ex)
     {
         AnsiConsole.MarkupLineInterpolated($"[red]{ex.Message}[/]");
     }
 }
 
-RtoSessionDefinition AskDefinition()
+OptimizationSessionDefinition AskDefinition()
 {
     if (AnsiConsole.Confirm("Use the example (built-in model parabola4: x1..x4 in [[-10, 10]], maximize, 60 iterations)?"))
     {
-        return new RtoSessionDefinition(
+        return new OptimizationSessionDefinition(
             [.. Enumerable.Range(1, 4).Select(i => new ManipulatedVariable($"x{i}", -10, 10))],
             [new ControlledVariable("y")],
             60)
@@ -84,9 +90,9 @@ RtoSessionDefinition AskDefinition()
     for (int i = 1; i <= mvCount; i++)
     {
         string id = AnsiConsole.Ask<string>($"MV {i} id:");
-        RtoVariableType type = AnsiConsole.Prompt(new SelectionPrompt<RtoVariableType>().Title($"{Markup.Escape(id)} type").AddChoices(Enum.GetValues<RtoVariableType>()));
-        double lower = type == RtoVariableType.Bool ? 0 : AnsiConsole.Ask<double>($"{Markup.Escape(id)} lower bound:");
-        double upper = type == RtoVariableType.Bool ? 1 : AnsiConsole.Ask<double>($"{Markup.Escape(id)} upper bound:");
+        OptimizationVariableType type = AnsiConsole.Prompt(new SelectionPrompt<OptimizationVariableType>().Title($"{Markup.Escape(id)} type").AddChoices(Enum.GetValues<OptimizationVariableType>()));
+        double lower = type == OptimizationVariableType.Bool ? 0 : AnsiConsole.Ask<double>($"{Markup.Escape(id)} lower bound:");
+        double upper = type == OptimizationVariableType.Bool ? 1 : AnsiConsole.Ask<double>($"{Markup.Escape(id)} upper bound:");
         mvs.Add(new ManipulatedVariable(id, lower, upper, type));
     }
 
@@ -103,7 +109,7 @@ RtoSessionDefinition AskDefinition()
         .AddChoices("(default)", "GaussOpt", "SimulatedAnnealingOpt", "EvolutionaryOpt", "TestStepOpt", "Genetic_Algo"));
     int budget = AnsiConsole.Prompt(new TextPrompt<int>("max_iterations:").DefaultValue(50).Validate(n => n > 0));
     string model = AnsiConsole.Prompt(new TextPrompt<string>("model_id for CalculateCV (empty: none):").AllowEmpty());
-    return new RtoSessionDefinition(mvs, cvs, budget)
+    return new OptimizationSessionDefinition(mvs, cvs, budget)
     {
         Maximize = maximize,
         Method = method == "(default)" ? "" : method,
@@ -131,7 +137,7 @@ string AskSession(string? suggestion)
 
 async Task IterateAsync(string session)
 {
-    RtoEvaluation? evaluation = null;
+    OptimizationEvaluation? evaluation = null;
     if (AnsiConsole.Confirm("Report the evaluation of the outstanding candidate? (no: get the first candidate, or the same one again)", defaultValue: true))
     {
         double objective = AnsiConsole.Ask<double>("Objective value:");
@@ -142,14 +148,14 @@ async Task IterateAsync(string session)
             cvs[id] = AnsiConsole.Ask<double>($"{Markup.Escape(id)} value:");
         }
 
-        evaluation = new RtoEvaluation(objective, cvs, ok);
+        evaluation = new OptimizationEvaluation(objective, cvs, ok);
     }
 
-    RtoIteration reply = await client.IterateAsync(session, evaluation);
+    OptimizationIteration reply = await client.IterateAsync(session, evaluation);
     string state = reply.State switch
     {
-        RtoIterationState.Completed => "[green]completed: the best point found[/]",
-        RtoIterationState.Resumed => "[yellow]resumed after pause; evaluate this candidate[/]",
+        OptimizationIterationState.Completed => "[green]completed: the best point found[/]",
+        OptimizationIterationState.Resumed => "[yellow]resumed after pause; evaluate this candidate[/]",
         _ => "evaluate this candidate",
     };
     AnsiConsole.MarkupLine($"flag {(int)reply.State}: {state}");
@@ -164,7 +170,7 @@ async Task IterateAsync(string session)
 async Task CalculateAsync(string session)
 {
     var mvs = new Dictionary<string, double>(StringComparer.Ordinal);
-    IEnumerable<string> ids = sessions.TryGetValue(session, out RtoSessionDefinition? definition)
+    IEnumerable<string> ids = sessions.TryGetValue(session, out OptimizationSessionDefinition? definition)
         ? definition.Mvs.Select(mv => mv.Id)
         : AnsiConsole.Ask<string>("MV ids, comma-separated:").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
     foreach (string id in ids)
@@ -173,7 +179,7 @@ async Task CalculateAsync(string session)
     }
 
     string model = AnsiConsole.Prompt(new TextPrompt<string>("model_id (empty: the session's):").AllowEmpty());
-    RtoModelResult result = await client.CalculateCvAsync(session, mvs, model.Length == 0 ? null : model);
+    OptimizationModelResult result = await client.CalculateCvAsync(session, mvs, model.Length == 0 ? null : model);
     if (!result.Succeeded)
     {
         AnsiConsole.MarkupLineInterpolated($"[red]{result.Message}[/]");
@@ -191,7 +197,7 @@ async Task CalculateAsync(string session)
 }
 
 IEnumerable<string> CvIds(string session) =>
-    sessions.TryGetValue(session, out RtoSessionDefinition? definition)
+    sessions.TryGetValue(session, out OptimizationSessionDefinition? definition)
         ? definition.Cvs.Select(cv => cv.Id)
         : AnsiConsole.Prompt(new TextPrompt<string>("CV ids of this session, comma-separated (empty: none):").AllowEmpty())
             .Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
@@ -201,9 +207,22 @@ void ShowMvs(string session, IReadOnlyList<double> values)
     var table = new Table().AddColumns("MV", "value");
     for (int i = 0; i < values.Count; i++)
     {
-        string id = sessions.TryGetValue(session, out RtoSessionDefinition? definition) && i < definition.Mvs.Count ? definition.Mvs[i].Id : $"#{i + 1}";
+        string id = sessions.TryGetValue(session, out OptimizationSessionDefinition? definition) && i < definition.Mvs.Count ? definition.Mvs[i].Id : $"#{i + 1}";
         table.AddRow(Markup.Escape(id), values[i].ToString("G10", CultureInfo.InvariantCulture));
     }
 
     AnsiConsole.Write(table);
+}
+
+static async Task<OptimizationClient?> TryConnectAsync(string address, string? token)
+{
+    try
+    {
+        return await OptimizationClient.ConnectAsync(GrpcAddress.Parse(address), new OptimizationClientOptions { AccessToken = token });
+    }
+    catch (Exception ex) when (ex is OptimizationClientException or ArgumentException)
+    {
+        Console.Error.WriteLine($"rto: {ex.Message}");
+        return null;
+    }
 }

@@ -17,12 +17,14 @@ internal static class TcpDialer
 
     /// <summary>
     /// Connects to <paramref name="endPoint"/> within <paramref name="timeout"/>. A timeout or a refused
-    /// connection is thrown as <paramref name="failure"/>(timedOut, message, inner); cancellation by
-    /// <paramref name="cancellationToken"/> stays an <see cref="OperationCanceledException"/>.
+    /// connection is thrown as <paramref name="failure"/>(kind, message, inner) with kind
+    /// <see cref="ClientErrorKind.Timeout"/> or <see cref="ClientErrorKind.ConnectFailed"/>;
+    /// cancellation by <paramref name="cancellationToken"/> stays an <see cref="OperationCanceledException"/>.
     /// </summary>
-    public static async Task<SocketConnection> ConnectAsync(EndPoint endPoint, TimeSpan timeout, Func<bool, string, Exception?, Exception> failure, CancellationToken cancellationToken)
+    public static async Task<SocketConnection> ConnectAsync(EndPoint endPoint, TimeSpan timeout, Func<ClientErrorKind, string, Exception?, ClientException> failure, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(endPoint);
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(timeout, TimeSpan.Zero);
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(timeout);
@@ -34,12 +36,12 @@ internal static class TcpDialer
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
             socket.Dispose();
-            throw failure(true, string.Create(CultureInfo.InvariantCulture, $"Connecting to {endPoint} timed out after {timeout.TotalSeconds:0.###} s."), null);
+            throw failure(ClientErrorKind.Timeout, string.Create(CultureInfo.InvariantCulture, $"Connecting to {endPoint} timed out after {timeout.TotalSeconds:0.###} s."), null);
         }
         catch (SocketException ex)
         {
             socket.Dispose();
-            throw failure(false, $"Could not connect to {endPoint}: {ex.Message}", ex);
+            throw failure(ClientErrorKind.ConnectFailed, $"Could not connect to {endPoint}: {ex.Message}", ex);
         }
         catch
         {

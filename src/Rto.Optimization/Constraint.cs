@@ -3,8 +3,9 @@ namespace Rto.Optimization;
 /// <summary>
 /// An output of the evaluation that must stay within limits (in process optimization: a controlled
 /// variable, CV). Each evaluation reports one value per constraint, in problem order. A side
-/// without a limit is ±∞ (±<see cref="double.MaxValue"/> is read the same way); a constraint with
-/// no limit at all only records a value (a model output the caller wants to see).
+/// without a limit is ±∞; any bound whose magnitude is at least <see cref="OptimizationProblem.InfiniteBound"/>
+/// (1e30: ±1e100 and ±<see cref="double.MaxValue"/> included) is read the same way. A constraint with
+/// no limit at all is never a constraint: it only records a value (a model output the caller wants to see).
 /// </summary>
 public sealed record Constraint
 {
@@ -22,17 +23,17 @@ public sealed record Constraint
     /// <summary>A display name, matched by <see cref="Models.ModelBinding"/> when no model output has the id; the id unless set.</summary>
     public string Name { get; init; }
 
-    /// <summary>The lower limit (−∞ or <see cref="double.MinValue"/>: none).</summary>
+    /// <summary>The lower limit as given (−∞, or at most −<see cref="OptimizationProblem.InfiniteBound"/>: none).</summary>
     public double Lower { get; }
 
-    /// <summary>The upper limit (+∞ or <see cref="double.MaxValue"/>: none).</summary>
+    /// <summary>The upper limit as given (+∞, or at least <see cref="OptimizationProblem.InfiniteBound"/>: none).</summary>
     public double Upper { get; }
 
     /// <summary>True when the lower bound is a real limit.</summary>
-    public bool HasLower => Lower > double.MinValue && !double.IsNegativeInfinity(Lower);
+    public bool HasLower => Lower > -OptimizationProblem.InfiniteBound;
 
     /// <summary>True when the upper bound is a real limit.</summary>
-    public bool HasUpper => Upper < double.MaxValue && !double.IsPositiveInfinity(Upper);
+    public bool HasUpper => Upper < OptimizationProblem.InfiniteBound;
 
     /// <summary>value ≤ <paramref name="upper"/>.</summary>
     public static Constraint AtMost(string id, double upper) => Create(id, double.NegativeInfinity, upper);
@@ -46,7 +47,7 @@ public sealed record Constraint
     /// <summary>An output without limits: its value is recorded, never limiting.</summary>
     public static Constraint Unlimited(string id) => Create(id, double.NegativeInfinity, double.PositiveInfinity);
 
-    /// <summary>A constraint with both bounds given (±∞ or ±<see cref="double.MaxValue"/> for no limit on a side).</summary>
+    /// <summary>A constraint with both bounds given (±∞, or a magnitude of at least <see cref="OptimizationProblem.InfiniteBound"/>, for no limit on a side).</summary>
     /// <exception cref="ArgumentException">A bound is NaN or <paramref name="lower"/> &gt; <paramref name="upper"/>.</exception>
     public static Constraint Create(string id, double lower, double upper)
     {

@@ -7,6 +7,14 @@ namespace Rto.Optimization;
 /// </summary>
 public sealed class OptimizationProblem
 {
+    /// <summary>
+    /// 1e30: a bound whose magnitude is at least this means "no bound" (±1e100 is how many clients,
+    /// and solvers such as Gurobi, spell ∞). A constraint side with such a bound has no limit, and a
+    /// constraint with no finite bound is never a constraint; a <see cref="DecisionVariable"/> needs
+    /// both bounds below it, since the optimizers search between them.
+    /// </summary>
+    public const double InfiniteBound = 1e30;
+
     /// <summary>Creates a problem.</summary>
     /// <param name="variables">At least one variable.</param>
     /// <param name="constraints">The limited (or only recorded) outputs of an evaluation; may be empty.</param>

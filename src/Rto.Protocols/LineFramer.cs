@@ -2,7 +2,7 @@ using System.Buffers;
 
 namespace Rto.Protocols;
 
-/// <summary>What <see cref="LineFramer.TryReadLine"/> found in the buffer.</summary>
+/// <summary>What <see cref="LineFramer.TryReadLine(ref ReadOnlySequence{byte}, out ReadOnlySequence{byte})"/> found in the buffer.</summary>
 public enum LineReadStatus
 {
     /// <summary>No complete line yet; read more bytes and call again.</summary>
@@ -97,6 +97,56 @@ public struct LineFramer
 
             return LineReadStatus.Line;
         }
+    }
+
+    /// <summary>
+    /// Takes the next line as one contiguous span, for the line protocols' readers. A line in the
+    /// first segment (the common case) is found with one vectorized search and no slicing; a
+    /// line split across segments is copied once into <paramref name="scratch"/>, which grows
+    /// up to the maximum line length and is kept for the connection.
+    /// </summary>
+    /// <param name="input">The unread bytes, starting at <paramref name="consumed"/>.</param>
+    /// <param name="consumed">Set past the line, or past the bytes of an over-long line skipped so far.</param>
+    /// <param name="line">The line without its terminator: valid until the next call and until the pipe is advanced.</param>
+    /// <param name="scratch">The connection's buffer for lines split across segments.</param>
+    internal LineReadStatus TryReadLine(scoped in ReadOnlySequence<byte> input, scoped ref SequencePosition consumed, out ReadOnlySpan<byte> line, scoped ref byte[]? scratch)
+    {
+        if (!_discarding)
+        {
+            ReadOnlySpan<byte> first = input.FirstSpan;
+            int newline = first.IndexOf((byte)'\n');
+            if (newline >= 0)
+            {
+                consumed = input.GetPosition(newline + 1);
+                line = newline > 0 && first[newline - 1] == (byte)'\r' ? first[..(newline - 1)] : first[..newline];
+                if (line.Length > _maxLineLength)
+                {
+                    line = default;
+                    return LineReadStatus.LineTooLong;
+                }
+
+                return LineReadStatus.Line;
+            }
+        }
+
+        ReadOnlySequence<byte> rest = input;
+        LineReadStatus status = TryReadLine(ref rest, out ReadOnlySequence<byte> sequence);
+        consumed = rest.Start;
+        if (status != LineReadStatus.Line || sequence.IsSingleSegment)
+        {
+            line = sequence.FirstSpan;
+            return status;
+        }
+
+        int length = (int)sequence.Length;
+        if (scratch is null || scratch.Length < length)
+        {
+            scratch = new byte[Math.Min(Math.Max(length, 256), _maxLineLength)];
+        }
+
+        sequence.CopyTo(scratch);
+        line = scratch.AsSpan(0, length);
+        return status;
     }
 
     private static bool EndsWithCarriageReturn(in ReadOnlySequence<byte> line)

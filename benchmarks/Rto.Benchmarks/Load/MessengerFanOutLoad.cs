@@ -5,7 +5,8 @@ using Google.Protobuf.WellKnownTypes;
 using Grpc.Net.Client;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
-using Rto.Client.Messaging;
+using Rto.Client;
+using Rto.Client.Messenger;
 using Rto.Server.Endpoints;
 using Rto.Server.Hosting;
 
@@ -80,7 +81,7 @@ public static class MessengerFanOutLoad
         using var stop = new CancellationTokenSource();
         // Readers share --connections HTTP/2 connections (by default each has its own, as
         // separate client processes would).
-        GrpcChannel[] channels = [.. Enumerable.Range(0, Math.Min(settings.Connections, settings.Readers)).Select(_ => GrpcChannel.ForAddress(MessengerClient.ParseAddress(address)))];
+        GrpcChannel[] channels = [.. Enumerable.Range(0, Math.Min(settings.Connections, settings.Readers)).Select(_ => GrpcChannel.ForAddress(GrpcAddress.Parse(address)))];
         for (int i = 0; i < readers.Length; i++)
         {
             readers[i] = new Reader(new MessengerClient(channels[i % channels.Length]));
@@ -88,7 +89,7 @@ public static class MessengerFanOutLoad
         }
 
         Task[] reading = [.. readers.Select(r => r.RunAsync(stop.Token))];
-        using var sender = new MessengerClient(address);
+        await using var sender = await MessengerClient.ConnectAsync(GrpcAddress.Parse(address));
         string padding = new('x', Math.Max(0, settings.Size - 20));
         long sent = 0;
         long measuredFrom = 0;

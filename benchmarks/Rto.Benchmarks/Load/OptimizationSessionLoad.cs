@@ -5,7 +5,7 @@ using Grpc.Net.Client;
 using Grpc.RtoApi;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
-using Rto.Client.Messaging;
+using Rto.Client;
 using Rto.Server.Endpoints;
 using Rto.Server.Hosting;
 
@@ -55,7 +55,7 @@ public static class OptimizationSessionLoad
             address = $"127.0.0.1:{endPoint.Port}";
         }
 
-        GrpcChannel[] channels = [.. Enumerable.Range(0, settings.Channels).Select(_ => GrpcChannel.ForAddress(MessengerClient.ParseAddress(address)))];
+        GrpcChannel[] channels = [.. Enumerable.Range(0, settings.Channels).Select(_ => GrpcChannel.ForAddress(GrpcAddress.Parse(address)))];
         try
         {
             return settings.Mode == "idle"
@@ -177,7 +177,7 @@ public static class OptimizationSessionLoad
             await using (WebApplication first = InProcessServer(sessions))
             {
                 await first.StartAsync();
-                using GrpcChannel channel = GrpcChannel.ForAddress(MessengerClient.ParseAddress($"127.0.0.1:{first.Services.GetRequiredService<ServerEndpoints>().GetEndPoint(EndpointNames.Optimization).Port}"));
+                using GrpcChannel channel = GrpcChannel.ForAddress(GrpcAddress.Parse($"127.0.0.1:{first.Services.GetRequiredService<ServerEndpoints>().GetEndPoint(EndpointNames.Optimization).Port}"));
                 var rto = new RtoService.RtoServiceClient(channel);
                 using var gate = new SemaphoreSlim(64);
                 await Task.WhenAll(Enumerable.Range(0, settings.Sessions).Select(async _ =>

@@ -9,7 +9,9 @@ namespace Rto.Benchmarks.Metrics;
 
 /// <summary>
 /// The request path before the store: one <c>put</c> line parsed from a span, and a received
-/// buffer of 256 pipelined puts split by <see cref="LineFramer"/> and parsed (reported per line).
+/// buffer of 256 pipelined puts taken by <see cref="MetricsRequestReader"/> exactly as the
+/// connection handler does (reported per line). One reader serves every invocation, as one
+/// connection's reader serves every read: its buffer for split lines is allocated once.
 /// </summary>
 [MemoryDiagnoser]
 public class MetricsParserBenchmarks
@@ -22,6 +24,7 @@ public class MetricsParserBenchmarks
     private readonly byte[] _putLine = "put cpu.usage 10.5 1700000000"u8.ToArray();
     private ReadOnlySequence<byte> _contiguous;
     private ReadOnlySequence<byte> _segmented;
+    private MetricsRequestReader _reader = new(64 * 1024);
 
     [GlobalSetup]
     public void Setup()
@@ -34,7 +37,7 @@ public class MetricsParserBenchmarks
 
         byte[] bytes = Encoding.ASCII.GetBytes(text.ToString());
         _contiguous = new ReadOnlySequence<byte>(bytes);
-        _segmented = Segments.Split(bytes, KestrelBlockSize);
+        _segmented = BufferSegments.Split(bytes, KestrelBlockSize);
         if (ParsePut() != 1_700_000_000 || FrameAndParse(_contiguous) != LinesPerBuffer || FrameAndParse(_segmented) != LinesPerBuffer)
         {
             throw new InvalidOperationException("The benchmark input did not parse as expected.");
@@ -51,54 +54,23 @@ public class MetricsParserBenchmarks
     public int FrameAndParse256Lines4KSegments() => FrameAndParse(_segmented);
 
     /// <summary>What the connection handler does per line, minus the store and the reply.</summary>
-    private static int FrameAndParse(ReadOnlySequence<byte> buffer)
+    private int FrameAndParse(ReadOnlySequence<byte> buffer)
     {
-        var framer = new LineFramer(64 * 1024);
-        Span<byte> copy = stackalloc byte[256];
         int parsed = 0;
-        while (framer.TryReadLine(ref buffer, out ReadOnlySequence<byte> line) == LineReadStatus.Line)
+        while (true)
         {
-            scoped ReadOnlySpan<byte> span;
-            if (line.IsSingleSegment)
+            SequencePosition consumed = buffer.Start, examined = buffer.End;
+            bool taken = _reader.TryParseMessage(buffer, ref consumed, ref examined, out MetricsRequest request);
+            buffer = buffer.Slice(consumed);
+            if (!taken)
             {
-                span = line.FirstSpan;
-            }
-            else
-            {
-                // Like the server: a line split across blocks is copied once before parsing.
-                line.CopyTo(copy);
-                span = copy[..(int)line.Length];
+                return parsed;
             }
 
-            if (MetricsRequestParser.TryParse(span, out MetricsRequest request) && request.Command == MetricsCommand.Put)
+            if (request.Status == MessageStatus.Valid && request.Command == MetricsCommand.Put)
             {
                 parsed++;
             }
-        }
-
-        return parsed;
-    }
-
-    private sealed class Segments : ReadOnlySequenceSegment<byte>
-    {
-        private Segments(ReadOnlyMemory<byte> memory, long runningIndex)
-        {
-            Memory = memory;
-            RunningIndex = runningIndex;
-        }
-
-        public static ReadOnlySequence<byte> Split(byte[] bytes, int size)
-        {
-            var first = new Segments(bytes.AsMemory(0, Math.Min(size, bytes.Length)), 0);
-            Segments last = first;
-            for (int offset = size; offset < bytes.Length; offset += size)
-            {
-                var next = new Segments(bytes.AsMemory(offset, Math.Min(size, bytes.Length - offset)), offset);
-                last.Next = next;
-                last = next;
-            }
-
-            return new ReadOnlySequence<byte>(first, 0, last, last.Memory.Length);
         }
     }
 }

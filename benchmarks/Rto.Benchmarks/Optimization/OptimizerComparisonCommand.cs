@@ -6,12 +6,13 @@ using Rto.Optimization.Models;
 namespace Rto.Benchmarks.Optimization;
 
 /// <summary>
-/// <c>optimizers [--seeds 10] [--budget 200] [--scipy benchmarks/optimizers_scipy.py]</c>: for every
-/// built-in model and every method, the number of evaluations until the target is first reached
-/// (within 0.01 of the known optimum and feasible; the exact optimum for <c>intbool</c>), as
-/// median/min/max over the seeds that reached it and the success rate within the budget; then the
-/// same for scipy.optimize COBYLA, Nelder–Mead and differential_evolution (Debian's
-/// <c>/usr/bin/python3</c>) in one table.
+/// <c>optimizers [--seeds 10] [--budget 200] [--reference benchmarks/optimizers_reference.py]</c>: for
+/// every built-in model and every method, the number of evaluations until the target is first reached
+/// (feasible and within 0.01 of the known optimum; 99 % of it for the plant models; the exact optimum
+/// for <c>intbool</c>), as median/min/max over the seeds that reached it and the success rate within
+/// the budget; then the same for scipy.optimize COBYLA, Nelder–Mead and differential_evolution and
+/// NLopt COBYLA, BOBYQA and SBPLX (Debian's <c>/usr/bin/python3</c>, <c>python3-scipy</c>,
+/// <c>python3-nlopt</c>) in one table.
 /// </summary>
 public static class OptimizerComparisonCommand
 {
@@ -25,7 +26,7 @@ public static class OptimizerComparisonCommand
     {
         int seeds = int.Parse(Option(args, "--seeds", "10"), CultureInfo.InvariantCulture);
         int budget = int.Parse(Option(args, "--budget", "200"), CultureInfo.InvariantCulture);
-        string script = Option(args, "--scipy", Path.Combine("benchmarks", "optimizers_scipy.py"));
+        string script = Option(args, "--reference", Path.Combine("benchmarks", "optimizers_reference.py"));
 
         var rows = new List<(string Model, string Method, int[] Counts)>();
         foreach (BuiltInModel model in BuiltInModels.All)
@@ -52,7 +53,12 @@ public static class OptimizerComparisonCommand
         Task<string> errors = python.StandardError.ReadToEndAsync();
         string output = await python.StandardOutput.ReadToEndAsync();
         await python.WaitForExitAsync();
-        await errors;
+
+        // scipy's COBYLA wrapper reports every stop from inside the objective on stderr; only the script's own notes matter.
+        foreach (string note in (await errors).Split('\n').Where(l => l.Contains("NLopt", StringComparison.Ordinal) || l.Contains("Error", StringComparison.Ordinal)))
+        {
+            Console.Error.WriteLine(note);
+        }
         foreach (string line in output.Split('\n', StringSplitOptions.RemoveEmptyEntries))
         {
             string[] parts = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
@@ -80,7 +86,7 @@ public static class OptimizerComparisonCommand
     {
         OptimizationProblem problem = model.CreateProblem(budget);
         var optimizer = Optimizer.Create(method, problem, seed);
-        double tolerance = problem.Variables.All(mv => mv.Type != VariableType.Continuous) ? 1e-9 : 0.01;
+        double tolerance = Tolerance(model);
         for (int evaluation = 1; evaluation <= budget; evaluation++)
         {
             double[] candidate = optimizer.Ask();
@@ -95,6 +101,12 @@ public static class OptimizerComparisonCommand
 
         return -1;
     }
+
+    /// <summary>How close to the optimum counts as reached: exact for all-integer problems, 1 % for the plants (issue 14's 99 %), else 0.01.</summary>
+    public static double Tolerance(BuiltInModel model) =>
+        model.Inputs.Count == model.CreateProblem(1).Variables.Count(mv => mv.Type != VariableType.Continuous) ? 1e-9
+        : model.Id.StartsWith("plant", StringComparison.Ordinal) ? 0.01 * Math.Abs(model.Optimum.Objective)
+        : 0.01;
 
     private static double Median(int[] sorted) => sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2.0;
 

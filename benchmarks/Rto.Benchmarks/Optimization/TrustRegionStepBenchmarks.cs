@@ -14,7 +14,7 @@ public class TrustRegionStepBenchmarks
 {
     private const int Evaluations = 60;
 
-    [Params("parabola4", "parabola4-constrained", "rosenbrock", "intbool")]
+    [Params("parabola4", "parabola4-constrained", "rosenbrock", "intbool", "plant6-linear", "plant8-nonlinear")]
     public string Model { get; set; } = "parabola4";
 
     [Benchmark(OperationsPerInvoke = Evaluations)]

@@ -4,6 +4,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using Pipelines.Sockets.Unofficial;
+using Rto.Protocols;
 using Rto.Protocols.Metrics;
 
 namespace Rto.Client.Metrics;
@@ -22,6 +23,9 @@ namespace Rto.Client.Metrics;
 /// </example>
 public sealed class MetricsClient : IAsyncDisposable
 {
+    /// <summary>The default port of the metrics endpoint.</summary>
+    public const int DefaultPort = 8888;
+
     // Large batches go out in chunks so neither side buffers a whole bulk load.
     private const int BatchChunkSize = 4096;
 
@@ -33,6 +37,7 @@ public sealed class MetricsClient : IAsyncDisposable
     private readonly Queue<PendingCall> _pending = new();
     private readonly Timer _timeoutTimer;
     private readonly Task _readLoop;
+    private readonly MetricsResponseReader _replies = new();
     private volatile MetricsClientException? _fault;
 
     private MetricsClient(SocketConnection connection, MetricsClientOptions options)
@@ -41,13 +46,14 @@ public sealed class MetricsClient : IAsyncDisposable
         _output = connection.Output;
         _input = connection.Input;
         _options = options;
-        TimeSpan period = TimeSpan.FromMilliseconds(Math.Clamp(options.OperationTimeout.TotalMilliseconds / 4, 10, 1000));
+        TimeSpan period = TimeSpan.FromMilliseconds(Math.Clamp(options.RequestTimeout.TotalMilliseconds / 4, 10, 1000));
         _timeoutTimer = new Timer(static state => ((MetricsClient)state!).ExpireOverdueCalls(), this, period, period);
         _readLoop = Task.Run(ReadRepliesAsync);
     }
 
     /// <summary>Connects to the metrics server at <paramref name="host"/>:<paramref name="port"/>.</summary>
-    /// <exception cref="MetricsClientException">The connection could not be made within <see cref="MetricsClientOptions.ConnectTimeout"/>.</exception>
+    /// <exception cref="MetricsClientException">The connection could not be made (<see cref="ClientErrorKind.ConnectFailed"/>) or not within <see cref="MetricsClientOptions.ConnectTimeout"/> (<see cref="ClientErrorKind.Timeout"/>).</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
     public static Task<MetricsClient> ConnectAsync(string host, int port, MetricsClientOptions? options = null, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(host);
@@ -56,7 +62,8 @@ public sealed class MetricsClient : IAsyncDisposable
     }
 
     /// <summary>Connects to the metrics server at <paramref name="endPoint"/>.</summary>
-    /// <exception cref="MetricsClientException">The connection could not be made within <see cref="MetricsClientOptions.ConnectTimeout"/>.</exception>
+    /// <exception cref="MetricsClientException">The connection could not be made (<see cref="ClientErrorKind.ConnectFailed"/>) or not within <see cref="MetricsClientOptions.ConnectTimeout"/> (<see cref="ClientErrorKind.Timeout"/>).</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
     public static async Task<MetricsClient> ConnectAsync(EndPoint endPoint, MetricsClientOptions? options = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(endPoint);
@@ -64,14 +71,14 @@ public sealed class MetricsClient : IAsyncDisposable
         SocketConnection connection = await TcpDialer.ConnectAsync(
             endPoint,
             options.ConnectTimeout,
-            (timedOut, message, inner) => new MetricsClientException(timedOut ? MetricsClientError.Timeout : MetricsClientError.ConnectionLost, message, inner),
+            (kind, message, inner) => new MetricsClientException(kind, message, inner),
             cancellationToken).ConfigureAwait(false);
         return new MetricsClient(connection, options);
     }
 
     /// <summary>Stores <paramref name="value"/> under <paramref name="key"/> at <paramref name="timestamp"/> (Unix seconds; now when omitted).</summary>
     /// <exception cref="ArgumentException">The key contains whitespace or control characters, or the value is not finite.</exception>
-    /// <exception cref="MetricsClientException">The server refused the put, or the call failed.</exception>
+    /// <exception cref="MetricsClientException">The server refused the put (<see cref="ClientErrorKind.Rejected"/>), or the call failed.</exception>
     public Task PutAsync(string key, double value, long? timestamp = null, CancellationToken cancellationToken = default)
     {
         long at = timestamp ?? DateTimeOffset.UtcNow.ToUnixTimeSeconds();
@@ -127,10 +134,10 @@ public sealed class MetricsClient : IAsyncDisposable
         return call.Points!;
     }
 
-    /// <summary>Closes the connection; calls still waiting fail with <see cref="MetricsClientError.ConnectionLost"/>.</summary>
+    /// <summary>Closes the connection; calls still waiting fail with <see cref="ClientErrorKind.ConnectionLost"/>.</summary>
     public async ValueTask DisposeAsync()
     {
-        Fault(new MetricsClientException(MetricsClientError.ConnectionLost, "The client was disposed."));
+        Fault(new MetricsClientException(ClientErrorKind.ConnectionLost, "The client was disposed."));
         await _timeoutTimer.DisposeAsync().ConfigureAwait(false);
         await _readLoop.ConfigureAwait(false); // never throws: it turns every failure into a fault
 
@@ -145,7 +152,7 @@ public sealed class MetricsClient : IAsyncDisposable
 
             // Validation errors surface from here before a byte is written.
             write(_output);
-            call.Deadline = Environment.TickCount64 + (long)_options.OperationTimeout.TotalMilliseconds;
+            call.Deadline = Environment.TickCount64 + (long)_options.RequestTimeout.TotalMilliseconds;
             lock (_pending)
             {
                 _pending.Enqueue(call);
@@ -155,12 +162,12 @@ public sealed class MetricsClient : IAsyncDisposable
             {
                 if ((await _output.FlushAsync(CancellationToken.None).ConfigureAwait(false)).IsCompleted)
                 {
-                    Fault(new MetricsClientException(MetricsClientError.ConnectionLost, "The connection was closed."));
+                    Fault(new MetricsClientException(ClientErrorKind.ConnectionLost, "The connection was closed."));
                 }
             }
             catch (Exception ex)
             {
-                Fault(new MetricsClientException(MetricsClientError.ConnectionLost, "The connection was lost while sending.", ex));
+                Fault(new MetricsClientException(ClientErrorKind.ConnectionLost, "The connection was lost while sending.", ex));
             }
         }
         finally
@@ -182,22 +189,23 @@ public sealed class MetricsClient : IAsyncDisposable
             {
                 ReadResult result = await _input.ReadAsync().ConfigureAwait(false);
                 ReadOnlySequence<byte> buffer = result.Buffer;
-                while (MetricsResponseReader.TryRead(ref buffer, out MetricsResponse response))
+                SequencePosition consumed = buffer.Start, examined = buffer.End;
+                while (_replies.TryParseMessage(buffer.Slice(consumed), ref consumed, ref examined, out MetricsResponse response))
                 {
                     Deliver(response);
                 }
 
-                _input.AdvanceTo(buffer.Start, buffer.End);
+                _input.AdvanceTo(consumed, examined);
                 if (result.IsCompleted || result.IsCanceled)
                 {
-                    Fault(new MetricsClientException(MetricsClientError.ConnectionLost, "The server closed the connection."));
+                    Fault(new MetricsClientException(ClientErrorKind.ConnectionLost, "The server closed the connection."));
                     return;
                 }
             }
         }
         catch (FormatException ex)
         {
-            Fault(new MetricsClientException(MetricsClientError.MalformedResponse, $"The server sent a malformed reply: {ex.Message}", ex));
+            Fault(new MetricsClientException(ClientErrorKind.ProtocolViolation, $"The server sent a malformed reply: {ex.Message}", ex));
         }
         catch (MetricsClientException ex)
         {
@@ -206,7 +214,7 @@ public sealed class MetricsClient : IAsyncDisposable
         catch (Exception ex)
         {
             // Socket errors, aborts and disposal all mean the same thing to the callers.
-            Fault(new MetricsClientException(MetricsClientError.ConnectionLost, "The connection was lost.", ex));
+            Fault(new MetricsClientException(ClientErrorKind.ConnectionLost, "The connection was lost.", ex));
         }
         finally
         {
@@ -216,15 +224,20 @@ public sealed class MetricsClient : IAsyncDisposable
 
     private void Deliver(in MetricsResponse response)
     {
+        if (response.Status != MessageStatus.Valid)
+        {
+            throw new FormatException("The reply does not start with 'ok' or 'error'.");
+        }
+
         PendingCall call;
         lock (_pending)
         {
             if (!_pending.TryPeek(out call!))
             {
-                throw new MetricsClientException(MetricsClientError.MalformedResponse, "The server sent a reply nobody asked for.");
+                throw new MetricsClientException(ClientErrorKind.ProtocolViolation, "The server sent a reply nobody asked for.");
             }
 
-            call.Deadline = Environment.TickCount64 + (long)_options.OperationTimeout.TotalMilliseconds;
+            call.Deadline = Environment.TickCount64 + (long)_options.RequestTimeout.TotalMilliseconds;
             if (--call.RemainingReplies == 0)
             {
                 _pending.Dequeue();
@@ -234,7 +247,7 @@ public sealed class MetricsClient : IAsyncDisposable
         if (!response.IsOk)
         {
             string message = Encoding.UTF8.GetString(response.Body);
-            call.Completion.TrySetException(new MetricsClientException(MetricsClientError.ServerError, $"The server refused the request: {message}"));
+            call.Completion.TrySetException(new MetricsClientException(ClientErrorKind.Rejected, $"The server refused the request: {message}"));
             return;
         }
 
@@ -322,7 +335,7 @@ public sealed class MetricsClient : IAsyncDisposable
                 }
 
                 call.Completion.TrySetException(new MetricsClientException(
-                    MetricsClientError.Timeout, $"No reply from the server within {_options.OperationTimeout.TotalSeconds:0.###} s."));
+                    ClientErrorKind.Timeout, $"No reply from the server within {_options.RequestTimeout.TotalSeconds:0.###} s."));
             }
         }
     }
@@ -349,7 +362,7 @@ public sealed class MetricsClient : IAsyncDisposable
     {
         if (_fault is { } fault)
         {
-            throw new MetricsClientException(fault.Error, fault.Message, fault);
+            throw new MetricsClientException(fault.ErrorKind, fault.Message, fault);
         }
     }
 

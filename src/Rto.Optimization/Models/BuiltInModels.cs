@@ -4,10 +4,13 @@ namespace Rto.Optimization.Models;
 /// Test problems with known optima, as models (the Rto server serves them to CalculateCV under
 /// these ids) and as ready-made problems: try a method on them before pointing it at a plant.
 /// </summary>
-public static class BuiltInModels
+public static partial class BuiltInModels
 {
-    /// <summary>Every built-in model: <c>parabola4</c>, <c>parabola4-constrained</c>, <c>rosenbrock</c>, <c>intbool</c>.</summary>
-    public static IReadOnlyList<BuiltInModel> All { get; } = [new Parabola4(), new ConstrainedParabola4(), new Rosenbrock(), new IntegerBool()];
+    /// <summary>
+    /// Every built-in model: <c>parabola4</c>, <c>parabola4-constrained</c>, <c>rosenbrock</c>, <c>intbool</c>,
+    /// and the plant-like <c>plant6-linear</c> and <c>plant8-nonlinear</c>.
+    /// </summary>
+    public static IReadOnlyList<BuiltInModel> All { get; } = [new Parabola4(), new ConstrainedParabola4(), new Rosenbrock(), new IntegerBool(), new LinearPlant(), new NonlinearPlant()];
 
     /// <summary>10 − (x1−2)² − (x2+3)² − (x3−4)² − (x4−1)²: maximum 10 at (2, −3, 4, 1); output <c>y</c> equals the objective.</summary>
     private sealed class Parabola4 : BuiltInModel

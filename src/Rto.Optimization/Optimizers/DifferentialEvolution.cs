@@ -5,17 +5,19 @@ namespace Rto.Optimization.Optimizers;
 /// and steady-state replacement: each trial vector replaces its target as soon as it ranks no worse
 /// (feasibility first). Works on the relaxation; whole-valued variables are rounded when proposed and the
 /// population keeps the rounded points. Robust on rugged or multimodal responses, but needs many
-/// evaluations (a population of max(10, 5n) per generation).
+/// evaluations (a population of 5n per generation, at least 10 and at most 100: with hundreds of variables a
+/// larger one would spend whole budgets on its first generation and cost seconds to lay out).
 /// </summary>
 internal sealed class DifferentialEvolution(OptimizationProblem problem, int seed) : SequentialOptimizer(problem, seed)
 {
     private const double Weight = 0.6;
     private const double Crossover = 0.9;
+    private const int MaxPopulation = 100;
 
     protected override IEnumerable<double[]> Steps()
     {
         int n = Space.Dimension;
-        int size = Math.Max(10, 5 * n);
+        int size = Math.Clamp(5 * n, 10, MaxPopulation);
         var population = new Trial[size];
         foreach ((int index, double[] point) in LatinHypercube(size).Select((p, i) => (i, p)))
         {

@@ -1,34 +1,124 @@
-using MathNet.Numerics.LinearAlgebra;
-using MathNet.Numerics.LinearAlgebra.Factorization;
-
 namespace Rto.Optimization.Optimizers;
 
+/// <summary>Which terms a model has beyond the constant and the gradient.</summary>
+internal enum ModelShape
+{
+    /// <summary>m(d) = c + gᵀd.</summary>
+    Linear,
+
+    /// <summary>Plus ½ Σ hᵢdᵢ²: 2n+1 terms, the model for many variables.</summary>
+    Diagonal,
+
+    /// <summary>Plus ½ dᵀHd with a full symmetric H: (n+1)(n+2)/2 terms.</summary>
+    Full,
+}
+
 /// <summary>
-/// m(d) = c + gᵀd + ½ dᵀHd in the trust region's scaled coordinates, fitted by weighted least squares.
-/// With fewer points than terms the fit is the minimum-norm one (truncated SVD pseudo-inverse) with
-/// constant and linear terms nearly free and curvature penalised, the regression analogue of the
-/// minimum-Frobenius-norm models of NEWUOA/BOBYQA: 2n+1 axis points give an exact diagonal quadratic.
+/// m(d) = c + gᵀd + ½ dᵀHd in the trust region's scaled coordinates. Mutable and reused from step to
+/// step (a fit overwrites it), so a step allocates nothing for its models. A model fitted as linear has
+/// <see cref="IsLinear"/> set and no curvature, whatever its storage shape.
 /// </summary>
 internal sealed class QuadraticModel
 {
-    private const double FirstOrderScale = 10;
-
-    private QuadraticModel(double constant, Vector<double> gradient, Matrix<double> hessian)
+    public QuadraticModel(int n, ModelShape shape)
     {
-        Constant = constant;
-        Gradient = gradient;
-        Hessian = hessian;
+        N = n;
+        Shape = shape;
+        Gradient = new double[n];
+        Curvature = new double[shape == ModelShape.Full ? n * n : n];
     }
 
-    public double Constant { get; }
+    public int N { get; }
 
-    public Vector<double> Gradient { get; }
+    /// <summary>How <see cref="Curvature"/> is stored: n×n row-major for Full, the diagonal otherwise.</summary>
+    public ModelShape Shape { get; }
 
-    public Matrix<double> Hessian { get; }
+    public double Constant { get; set; }
 
-    public double Value(Vector<double> d) => Constant + Gradient.DotProduct(d) + (0.5 * d.DotProduct(Hessian * d));
+    public double[] Gradient { get; }
 
-    public Vector<double> GradientAt(Vector<double> d) => Gradient + (Hessian * d);
+    /// <summary>H: the full symmetric matrix (Full) or its diagonal (Diagonal, Linear).</summary>
+    public double[] Curvature { get; }
+
+    /// <summary>True when H is zero (a linear fit, or a Linear shape).</summary>
+    public bool IsLinear { get; set; }
+
+    public bool IsDense => Shape == ModelShape.Full;
+
+    public double Value(ReadOnlySpan<double> d)
+    {
+        double value = Constant + Cholesky.Dot(Gradient, d);
+        return IsLinear ? value : value + (0.5 * CurvatureAlong(d));
+    }
+
+    /// <summary>dᵀHd.</summary>
+    public double CurvatureAlong(ReadOnlySpan<double> d)
+    {
+        if (IsLinear)
+        {
+            return 0;
+        }
+
+        int n = N;
+        double sum = 0;
+        if (Shape == ModelShape.Full)
+        {
+            for (int i = 0; i < n; i++)
+            {
+                sum += d[i] * Cholesky.Dot(Curvature.AsSpan(i * n, n), d);
+            }
+        }
+        else
+        {
+            for (int i = 0; i < n; i++)
+            {
+                sum += Curvature[i] * d[i] * d[i];
+            }
+        }
+
+        return sum;
+    }
+
+    /// <summary><paramref name="into"/> += <paramref name="factor"/>·(g + Hd), the model's gradient at d.</summary>
+    public void AddGradientAt(ReadOnlySpan<double> d, double factor, Span<double> into)
+    {
+        int n = N;
+        for (int i = 0; i < n; i++)
+        {
+            double slope = Gradient[i];
+            if (!IsLinear)
+            {
+                slope += Shape == ModelShape.Full ? Cholesky.Dot(Curvature.AsSpan(i * n, n), d) : Curvature[i] * d[i];
+            }
+
+            into[i] += factor * slope;
+        }
+    }
+
+    /// <summary><paramref name="into"/> += <paramref name="factor"/>·H, into an n×n matrix when <paramref name="dense"/>, else into a diagonal.</summary>
+    public void AddCurvature(double factor, Span<double> into, bool dense)
+    {
+        if (IsLinear)
+        {
+            return;
+        }
+
+        int n = N;
+        if (Shape == ModelShape.Full)
+        {
+            for (int k = 0; k < n * n; k++)
+            {
+                into[k] += factor * Curvature[k];
+            }
+        }
+        else
+        {
+            for (int i = 0; i < n; i++)
+            {
+                into[dense ? (i * n) + i : i] += factor * Curvature[i];
+            }
+        }
+    }
 
     /// <summary>
     /// A bound on |m(d) − m(0)| over the unit box |dᵢ| ≤ 1 (the trust region in scaled coordinates):
@@ -39,12 +129,16 @@ internal sealed class QuadraticModel
         get
         {
             double reach = 0;
-            for (int i = 0; i < Gradient.Count; i++)
+            foreach (double g in Gradient)
             {
-                reach += Math.Abs(Gradient[i]);
-                for (int j = 0; j < Gradient.Count; j++)
+                reach += Math.Abs(g);
+            }
+
+            if (!IsLinear)
+            {
+                foreach (double h in Curvature)
                 {
-                    reach += 0.5 * Math.Abs(Hessian[i, j]);
+                    reach += 0.5 * Math.Abs(h);
                 }
             }
 
@@ -52,114 +146,58 @@ internal sealed class QuadraticModel
         }
     }
 
-    /// <summary>Size of the model's slope and curvature, used to bring it to a common scale.</summary>
-    public double Magnitude => Gradient.L2Norm() + Hessian.FrobeniusNorm();
-
-    public static QuadraticModel Fit(IReadOnlyList<double[]> points, IReadOnlyList<double> values, IReadOnlyList<double> weights, int n) =>
-        Fit(Factor(points, weights, n), values);
-
-    /// <summary>
-    /// The weighted design of <paramref name="points"/>, factorised once: every quantity measured at
-    /// the same points (the objective and each constraint) is then fitted for the cost of two products.
-    /// </summary>
-    public static Design Factor(IReadOnlyList<double[]> points, IReadOnlyList<double> weights, int n)
+    /// <summary>Size of the model's slope and curvature (‖g‖₂ + ‖H‖_F), used to bring it to a common scale.</summary>
+    public double Magnitude
     {
-        int terms = 1 + n + n + (n * (n - 1) / 2);
-        var columnScale = new double[terms];
-        for (int c = 0; c < terms; c++)
+        get
         {
-            columnScale[c] = c <= n ? FirstOrderScale : 1;
-        }
-
-        var rowScale = new double[points.Count];
-        Matrix<double> design = Matrix<double>.Build.Dense(points.Count, terms);
-        for (int r = 0; r < points.Count; r++)
-        {
-            double w = Math.Sqrt(weights[r]);
-            rowScale[r] = w;
-            double[] d = points[r];
-            int c = 0;
-            design[r, c] = w * columnScale[c];
-            c++;
-            for (int i = 0; i < n; i++, c++)
+            double curvature = 0;
+            if (!IsLinear)
             {
-                design[r, c] = w * columnScale[c] * d[i];
-            }
-
-            for (int i = 0; i < n; i++, c++)
-            {
-                design[r, c] = w * columnScale[c] * 0.5 * d[i] * d[i];
-            }
-
-            for (int i = 0; i < n; i++)
-            {
-                for (int j = i + 1; j < n; j++, c++)
+                foreach (double h in Curvature)
                 {
-                    design[r, c] = w * columnScale[c] * d[i] * d[j];
+                    curvature += h * h;
                 }
             }
-        }
 
-        // Many points (the global lattice model): reduce to the square R of a thin QR first, so the SVD does not build an m×m U.
-        Matrix<double>? q = null;
-        if (design.RowCount > 4 * terms)
-        {
-            var qr = design.QR(QRMethod.Thin);
-            q = qr.Q;
-            design = qr.R;
+            return Math.Sqrt(Cholesky.Dot(Gradient, Gradient)) + Math.Sqrt(curvature);
         }
-
-        return new Design(n, terms, columnScale, rowScale, q, design.Svd(computeVectors: true));
     }
 
-    public static QuadraticModel Fit(Design design, IReadOnlyList<double> values)
+    /// <summary>True when H is positive semidefinite up to a tolerance relative to the model's magnitude (a Cholesky test with a small shift).</summary>
+    public bool IsConvex(double sign, Span<double> work)
     {
-        int n = design.N, terms = design.Terms;
-        double[] columnScale = design.ColumnScale;
-        Vector<double> target = Vector<double>.Build.Dense(values.Count, r => design.RowScale[r] * values[r]);
-        if (design.Q is not null)
+        if (IsLinear)
         {
-            target = design.Q.TransposeThisAndMultiply(target);
+            return true;
         }
 
-        Svd<double> svd = design.Svd;
-        Vector<double> projected = svd.U.TransposeThisAndMultiply(target);
-        Vector<double> coefficients = Vector<double>.Build.Dense(terms);
-        double tolerance = svd.S.Count == 0 ? 0 : svd.S[0] * 1e-11;
-        for (int k = 0; k < svd.S.Count; k++)
+        double tolerance = 1e-9 * Math.Max(Magnitude, 1e-300);
+        int n = N;
+        if (Shape != ModelShape.Full)
         {
-            if (svd.S[k] > tolerance)
+            foreach (double h in Curvature)
             {
-                coefficients += svd.VT.Row(k) * (projected[k] / svd.S[k]);
+                if (sign * h < -tolerance)
+                {
+                    return false;
+                }
             }
+
+            return true;
         }
 
-        for (int c = 0; c < terms; c++)
+        Span<double> a = work[..(n * n)];
+        for (int k = 0; k < n * n; k++)
         {
-            coefficients[c] *= columnScale[c];
-        }
-
-        Vector<double> gradient = coefficients.SubVector(1, n);
-        Matrix<double> hessian = Matrix<double>.Build.Dense(n, n);
-        int at = 1 + n;
-        for (int i = 0; i < n; i++)
-        {
-            hessian[i, i] = coefficients[at++];
+            a[k] = sign * Curvature[k];
         }
 
         for (int i = 0; i < n; i++)
         {
-            for (int j = i + 1; j < n; j++)
-            {
-                hessian[i, j] = coefficients[at];
-                hessian[j, i] = coefficients[at];
-                at++;
-            }
+            a[(i * n) + i] += tolerance;
         }
 
-        return new QuadraticModel(coefficients[0], gradient, hessian);
+        return Cholesky.TryFactor(a, n);
     }
-
-    /// <summary>A factorised weighted design (see <see cref="Factor"/>).</summary>
-    internal sealed record Design(int N, int Terms, double[] ColumnScale, double[] RowScale, Matrix<double>? Q, Svd<double> Svd);
 }

@@ -64,7 +64,14 @@ internal sealed class SearchSpace
     public double[] ToCandidate(ReadOnlySpan<double> unit)
     {
         var candidate = new double[_types.Length];
-        for (int i = 0; i < candidate.Length; i++)
+        ToCandidate(unit, candidate);
+        return candidate;
+    }
+
+    /// <summary><see cref="ToCandidate(ReadOnlySpan{double})"/> into a buffer of one value per variable.</summary>
+    public void ToCandidate(ReadOnlySpan<double> unit, Span<double> candidate)
+    {
+        for (int i = 0; i < _types.Length; i++)
         {
             candidate[i] = _low[i];
         }
@@ -81,21 +88,42 @@ internal sealed class SearchSpace
 
             candidate[i] = Math.Clamp(value, _low[i], _high[i]);
         }
-
-        return candidate;
     }
 
     /// <summary>The unit-box coordinates of a candidate.</summary>
     public double[] ToUnit(ReadOnlySpan<double> candidate)
     {
         var unit = new double[_free.Length];
-        for (int d = 0; d < unit.Length; d++)
+        ToUnit(candidate, unit);
+        return unit;
+    }
+
+    /// <summary><see cref="ToUnit(ReadOnlySpan{double})"/> into a buffer of one value per coordinate.</summary>
+    public void ToUnit(ReadOnlySpan<double> candidate, Span<double> unit)
+    {
+        for (int d = 0; d < _free.Length; d++)
         {
             int i = _free[d];
             unit[d] = Math.Clamp((candidate[i] - _low[i]) / (_high[i] - _low[i]), 0, 1);
         }
+    }
 
-        return unit;
+    /// <summary>Number of variables (free or not): the length of a candidate.</summary>
+    public int Variables => _types.Length;
+
+    /// <summary>Coordinate <paramref name="dimension"/> of <see cref="Snap"/> alone (each coordinate snaps on its own): O(1) instead of O(n).</summary>
+    public double SnapCoordinate(int dimension, double unit)
+    {
+        int i = _free[dimension];
+        double u = double.IsNaN(unit) ? 0.5 : Math.Clamp(unit, 0, 1);
+        double value = _low[i] + (u * (_high[i] - _low[i]));
+        if (_types[i] != VariableType.Continuous)
+        {
+            value = Math.Round(value, MidpointRounding.AwayFromZero);
+        }
+
+        value = Math.Clamp(value, _low[i], _high[i]);
+        return Math.Clamp((value - _low[i]) / (_high[i] - _low[i]), 0, 1);
     }
 
     /// <summary>The unit point of the candidate nearest to <paramref name="unit"/> (rounding discrete coordinates).</summary>

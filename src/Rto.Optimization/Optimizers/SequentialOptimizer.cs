@@ -12,6 +12,7 @@ internal abstract class SequentialOptimizer
     private double[]? _pending;
     private readonly List<Trial> _history = [];
     private readonly HashSet<CandidateKey> _evaluated = [];
+    private double[]? _keyBuffer;
 
     protected SequentialOptimizer(OptimizationProblem problem, int seed)
     {
@@ -29,14 +30,14 @@ internal abstract class SequentialOptimizer
     /// <summary>Every evaluation told so far, in order.</summary>
     protected IReadOnlyList<Trial> History => _history;
 
-    /// <summary>
-    /// The last <paramref name="count"/> evaluations: what a local model looks at, so the CPU per step
-    /// stays bounded in very long sessions (a converged run restarts long before that many evaluations).
-    /// </summary>
-    protected IReadOnlyList<Trial> Recent(int count = 1000) => _history.Count <= count ? _history : _history.GetRange(_history.Count - count, count);
-
     /// <summary>True when exactly this candidate was evaluated before (a hash lookup, for ranking many lattice points).</summary>
-    protected bool WasEvaluatedExactly(double[] unit) => _evaluated.Contains(new CandidateKey(Space.ToCandidate(unit)));
+    protected bool WasEvaluatedExactly(ReadOnlySpan<double> unit)
+    {
+        // The lookup key wraps a reused buffer: a lookup never stores it, and ranking thousands of lattice points allocates nothing.
+        _keyBuffer ??= new double[Space.Variables];
+        Space.ToCandidate(unit, _keyBuffer);
+        return _evaluated.Contains(new CandidateKey(_keyBuffer));
+    }
 
     /// <summary>The evaluation of the point most recently yielded by <see cref="Steps"/>.</summary>
     protected Trial Last => _history[^1];
@@ -112,13 +113,27 @@ internal abstract class SequentialOptimizer
     {
         foreach (Trial trial in _history)
         {
-            if (Distance(trial.Unit, unit) <= tolerance)
+            if (IsWithin(trial.Unit, unit, tolerance))
             {
                 return true;
             }
         }
 
         return false;
+    }
+
+    /// <summary>Distance(a, b) ≤ tolerance, stopping at the first coordinate that differs more (most do, at once): O(history) per check, not O(history·n).</summary>
+    private static bool IsWithin(double[] a, double[] b, double tolerance)
+    {
+        for (int i = 0; i < a.Length; i++)
+        {
+            if (!(Math.Abs(a[i] - b[i]) <= tolerance))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     /// <summary>The best trial from index <paramref name="from"/> on (feasibility first).</summary>

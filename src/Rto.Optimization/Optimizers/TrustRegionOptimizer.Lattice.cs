@@ -1,12 +1,10 @@
-using MathNet.Numerics.LinearAlgebra;
-
 namespace Rto.Optimization.Optimizers;
 
 /// <summary>The trust region's handling of Integer and Bool variables: ranking lattice points by the models.</summary>
 internal sealed partial class TrustRegionOptimizer
 {
     /// <summary>The best unevaluated point (by model prediction) whose whole-valued coordinates lie inside the trust region; numeric ones from <paramref name="relaxed"/>.</summary>
-    private Proposal? BestLatticePoint(Trial centre, double[] relaxed, double[] radii, Models models)
+    private Proposal? BestLatticePoint(Trial centre, double[] relaxed, double[] radii, ModelSet models)
     {
         int[] discrete = [.. Enumerable.Range(0, N).Where(Space.IsDiscrete)];
         int[] reach = [.. discrete.Select(i => (int)Math.Floor((radii[i] / Space.LatticeStep(i)) + 1e-9))];
@@ -21,7 +19,7 @@ internal sealed partial class TrustRegionOptimizer
     private Proposal? GlobalLatticePoint(Trial centre)
     {
         double[] unitRadii = [.. Enumerable.Repeat(1.0, N)];
-        Models models = FitModels(centre, unitRadii, 10 * (1 + (2 * N) + (N * (N - 1) / 2)));
+        ModelSet models = FitModels(_global ??= new ModelSet(), centre, unitRadii, 10 * LeastSquaresDesign.Terms(N, Shape));
         int[] discrete = [.. Enumerable.Range(0, N).Where(Space.IsDiscrete)];
         int[] low = [.. discrete.Select(i => -(int)Math.Round(centre.Unit[i] / Space.LatticeStep(i)))];
         int[] high = [.. discrete.Select(i => (int)Math.Round((1 - centre.Unit[i]) / Space.LatticeStep(i)))];
@@ -32,11 +30,20 @@ internal sealed partial class TrustRegionOptimizer
     private static bool PredictsImprovement(Proposal proposal, Trial centre) =>
         Feasibility.IsBetter(false, proposal.PredictedScore, proposal.PredictedViolation, centre.Score, centre.Violation);
 
-    /// <summary>Points whose whole-valued coordinates are the centre's moved by every offset combination in [low, high]; a seeded sample when there are too many.</summary>
+    /// <summary>
+    /// Points whose whole-valued coordinates are the centre's moved by every offset combination in [low, high]; a
+    /// seeded sample when there are too many. Each point is yielded in the same buffer (a consumer copies what it keeps).
+    /// </summary>
     private IEnumerable<double[]> LatticePoints(Trial centre, double[] relaxed, int[] discrete, int[] low, int[] high)
     {
-        double total = Enumerable.Range(0, discrete.Length).Aggregate(1.0, (product, k) => product * (high[k] - low[k] + 1));
+        double total = 1.0;
+        for (int k = 0; k < discrete.Length; k++)
+        {
+            total *= high[k] - low[k] + 1;
+        }
+
         var offset = new int[discrete.Length];
+        double[] unit = new double[relaxed.Length];
         for (int s = 0; s < Math.Min(total, MaxEnumerated); s++)
         {
             long rest = s;
@@ -47,7 +54,7 @@ internal sealed partial class TrustRegionOptimizer
                 rest /= side;
             }
 
-            double[] unit = (double[])relaxed.Clone();
+            relaxed.CopyTo(unit, 0);
             for (int k = 0; k < discrete.Length; k++)
             {
                 unit[discrete[k]] = centre.Unit[discrete[k]] + (offset[k] * Space.LatticeStep(discrete[k]));
@@ -57,18 +64,21 @@ internal sealed partial class TrustRegionOptimizer
         }
     }
 
-    private Proposal? BestPredicted(IEnumerable<double[]> candidates, Trial centre, double[] radii, Models models)
+    private Proposal? BestPredicted(IEnumerable<double[]> candidates, Trial centre, double[] radii, ModelSet models)
     {
         double[]? best = null;
         (double Violation, double Score) bestPrediction = default;
-        foreach (double[] candidate in candidates)
+        double[] candidate = new double[Space.Variables], unit = new double[N];
+        foreach (double[] point in candidates)
         {
-            if (candidate.Any(v => v < -1e-12 || v > 1 + 1e-12))
+            if (!IsInBox(point))
             {
                 continue;
             }
 
-            double[] unit = Space.Snap(candidate);
+            // Space.Snap into buffers: the arrays are made only for a new best point.
+            Space.ToCandidate(point, candidate);
+            Space.ToUnit(candidate, unit);
             if (WasEvaluatedExactly(unit))
             {
                 continue;
@@ -77,18 +87,33 @@ internal sealed partial class TrustRegionOptimizer
             var prediction = Predict(unit, centre, radii, models);
             if (best is null || Feasibility.IsBetter(false, prediction.Score, prediction.Violation, bestPrediction.Score, bestPrediction.Violation))
             {
-                (best, bestPrediction) = (unit, prediction);
+                best ??= new double[N];
+                unit.CopyTo(best, 0);
+                bestPrediction = prediction;
             }
         }
 
         return best is null ? null : ToProposal(best, centre, radii, models);
     }
 
+    private static bool IsInBox(double[] point)
+    {
+        foreach (double v in point)
+        {
+            if (v < -1e-12 || v > 1 + 1e-12)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
     /// <summary>
     /// The best unevaluated point (by model prediction) whose whole-valued coordinates lie in the
     /// smallest lattice shell around the centre that still has one; numeric coordinates from <paramref name="relaxed"/>.
     /// </summary>
-    private Proposal? Neighbour(Trial centre, double[] relaxed, double[] radii, Models models)
+    private Proposal? Neighbour(Trial centre, double[] relaxed, double[] radii, ModelSet models)
     {
         int[] discrete = [.. Enumerable.Range(0, N).Where(Space.IsDiscrete)];
         int widest = (int)Math.Round(1 / discrete.Min(Space.LatticeStep));

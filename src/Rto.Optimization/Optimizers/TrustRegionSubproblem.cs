@@ -1,227 +1,269 @@
-using MathNet.Numerics.LinearAlgebra;
-using MathNet.Numerics.LinearAlgebra.Factorization;
-
 namespace Rto.Optimization.Optimizers;
 
 /// <summary>A modelled constraint limit as g(d) ≤ 0 with g(d) = Sign·(model(d) − Limit) / Scale + Margin.</summary>
 internal readonly record struct ModelConstraint(QuadraticModel Model, double Sign, double Limit, double Scale, double Margin)
 {
-    public double Value(Vector<double> d) => (Sign * (Model.Value(d) - Limit) / Scale) + Margin;
+    public double Value(ReadOnlySpan<double> d) => (Sign * (Model.Value(d) - Limit) / Scale) + Margin;
 }
 
 /// <summary>
-/// Minimises a quadratic model inside a box subject to modelled constraint limits: an augmented Lagrangian
-/// (PHR) outer loop around a projected Newton inner loop (eigenvalue-shifted where the model is not
-/// convex), from several starts. The models are tiny (n ≤ a few dozen), so this costs well under a
-/// millisecond in the usual cases while an evaluation costs a plant test.
+/// Minimises the objective model inside the trust region (a box in scaled coordinates, clipped to the
+/// bounds) subject to the modelled constraint limits, by sequential quadratic programming: each round
+/// linearises the constraint models at the current point and solves the quadratic program with
+/// <see cref="ActiveSetQp"/>; when the models put no feasible point in the region, the total violation
+/// is minimised first (feasibility first, as everywhere). Linear constraint models — an LP or a QP —
+/// are solved exactly in one round; curved ones take a few, with an ℓ1 merit line search. A non-convex
+/// subproblem is solved from several starts. Allocation-free once its workspace has grown.
 /// </summary>
-internal static class TrustRegionSubproblem
+internal sealed class TrustRegionSubproblem
 {
-    public static Vector<double> Solve(QuadraticModel objective, IReadOnlyList<ModelConstraint> constraints, Vector<double> lower, Vector<double> upper, IEnumerable<Vector<double>> starts)
+    private const int MaxRounds = 8;
+
+    private readonly ActiveSetQp _qp = new();
+    private readonly ActiveSetQp _phaseOne = new();
+    private double[] _d = [];
+    private double[] _step = [];
+    private double[] _trial = [];
+    private double[] _best = [];
+    private double[] _multipliers = [];
+    private double[] _work = [];
+    private double[] _point = [];
+
+    /// <summary>True when the objective and every constraint model are convex (then one start finds the minimum).</summary>
+    public bool IsConvex(QuadraticModel objective, IReadOnlyList<ModelConstraint> constraints)
     {
-        double scale = Math.Max(objective.Magnitude, 1e-300);
-        Vector<double>? best = null;
-        double bestObjective = 0, bestViolation = 0;
-        // A convex subproblem has one minimum: the first start finds it and the others only cost time.
-        bool convex = IsConvex(objective.Hessian, objective.Magnitude) && constraints.All(c => IsConvex(c.Model.Hessian * c.Sign, c.Model.Magnitude));
-        foreach (Vector<double> start in convex ? starts.Take(1) : starts)
+        Grow(ref _work, objective.Shape == ModelShape.Full ? objective.N * objective.N : objective.N);
+        if (!objective.IsConvex(1, _work))
         {
-            Vector<double> d = Local(objective, scale, constraints, lower, upper, Project(start, lower, upper));
+            return false;
+        }
+
+        foreach (ModelConstraint c in constraints)
+        {
+            if (!c.Model.IsConvex(c.Sign, _work))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// The best point (feasibility first, then objective) over the starts (row-major, <paramref name="startCount"/> × n,
+    /// each projected into the box) written into <paramref name="result"/>.
+    /// </summary>
+    public void Solve(QuadraticModel objective, IReadOnlyList<ModelConstraint> constraints, ReadOnlySpan<double> lower, ReadOnlySpan<double> upper, ReadOnlySpan<double> starts, int startCount, Span<double> result)
+    {
+        int n = objective.N;
+        Grow(ref _d, n);
+        Grow(ref _step, n);
+        Grow(ref _trial, n);
+        Grow(ref _best, n);
+        Grow(ref _multipliers, constraints.Count);
+        double scale = Math.Max(objective.Magnitude, 1e-300);
+        bool found = false;
+        double bestValue = 0, bestViolation = 0;
+        for (int s = 0; s < startCount; s++)
+        {
+            Span<double> d = _d.AsSpan(0, n);
+            for (int i = 0; i < n; i++)
+            {
+                d[i] = Math.Clamp(starts[(s * n) + i], lower[i], upper[i]);
+            }
+
+            Local(objective, scale, constraints, lower, upper, d);
             double value = objective.Value(d);
             double violation = MaxViolation(constraints, d);
             violation = violation <= 1e-9 ? 0 : violation;
-            if (best is null || Feasibility.IsBetter(false, value, violation, bestObjective, bestViolation))
+            if (!found || Feasibility.IsBetter(false, value, violation, bestValue, bestViolation))
             {
-                (best, bestObjective, bestViolation) = (d, value, violation);
+                (found, bestValue, bestViolation) = (true, value, violation);
+                d.CopyTo(_best);
             }
         }
 
-        return best!;
+        _best.AsSpan(0, n).CopyTo(result);
     }
 
-    private static Vector<double> Local(QuadraticModel objective, double scale, IReadOnlyList<ModelConstraint> constraints, Vector<double> lower, Vector<double> upper, Vector<double> d)
+    private void Local(QuadraticModel objective, double scale, IReadOnlyList<ModelConstraint> constraints, ReadOnlySpan<double> lower, ReadOnlySpan<double> upper, Span<double> d)
     {
-        var multipliers = new double[constraints.Count];
-        double penalty = 1e3;
-        double previous = double.PositiveInfinity;
-        for (int outer = 0; outer < 25; outer++)
+        int n = d.Length, count = constraints.Count;
+        Span<double> multipliers = _multipliers.AsSpan(0, count);
+        multipliers.Clear();
+        bool curved = false;
+        foreach (ModelConstraint c in constraints)
         {
-            d = MinimiseLagrangian(objective, scale, constraints, multipliers, penalty, lower, upper, d);
-            if (constraints.Count == 0)
-            {
-                return d;
-            }
-
-            double violation = 0, change = 0;
-            for (int j = 0; j < constraints.Count; j++)
-            {
-                double g = constraints[j].Value(d);
-                violation = Math.Max(violation, g);
-                double updated = Math.Max(0, multipliers[j] + (penalty * g));
-                change = Math.Max(change, Math.Abs(updated - multipliers[j]));
-                multipliers[j] = updated;
-            }
-
-            // Rounding keeps the violation near 1e-10 at best; tighter tests only spin (the constraint margin covers the rest).
-            if (violation <= 1e-9 && change <= 1e-4 * (1 + multipliers.Max()))
-            {
-                break;
-            }
-
-            if (violation > 1e-9 && violation > 0.25 * previous)
-            {
-                penalty = Math.Min(penalty * 10, 1e8);
-            }
-
-            previous = violation;
+            curved |= !c.Model.IsLinear;
         }
 
-        return d;
-    }
-
-    private static Vector<double> MinimiseLagrangian(QuadraticModel objective, double scale, IReadOnlyList<ModelConstraint> constraints, double[] multipliers, double penalty, Vector<double> lower, Vector<double> upper, Vector<double> d)
-    {
-        int n = d.Count;
-        for (int iteration = 0; iteration < 40; iteration++)
+        double penalty = 0;
+        for (int round = 0; round < MaxRounds; round++)
         {
-            (double value, Vector<double> gradient, Matrix<double> hessian) = Lagrangian(objective, scale, constraints, multipliers, penalty, d, withHessian: true);
-            var free = new List<int>(n);
-            double projectedGradient = 0;
+            BuildQp(objective, scale, constraints, multipliers, lower, upper, d);
+            Span<double> p = _step.AsSpan(0, n);
+            p.Clear();
+            FeasibleStart(p);
+
+            _qp.Solve(p, Math.Min(50 + (5 * (n + count)), 500));
+            if (!curved)
+            {
+                // Linear constraint models: the quadratic program was the subproblem itself.
+                for (int i = 0; i < n; i++)
+                {
+                    d[i] = Math.Clamp(d[i] + p[i], lower[i], upper[i]);
+                }
+
+                return;
+            }
+
+            // Curved constraints: the step from their linearisation is checked on the ℓ1 merit of the models themselves.
+            double largest = 0;
+            for (int j = 0; j < count; j++)
+            {
+                largest = Math.Max(largest, _qp.Multipliers[j]);
+            }
+
+            penalty = Math.Max(penalty, (1.5 * largest) + 1e-6);
+            double merit = Merit(objective, scale, constraints, penalty, d);
+            Span<double> trial = _trial.AsSpan(0, n);
+            double t = 1;
+            bool accepted = false;
+            for (int halving = 0; halving < 12 && !accepted; halving++, t *= 0.5)
+            {
+                for (int i = 0; i < n; i++)
+                {
+                    trial[i] = Math.Clamp(d[i] + (t * p[i]), lower[i], upper[i]);
+                }
+
+                accepted = Merit(objective, scale, constraints, penalty, trial) < merit;
+            }
+
+            if (!accepted)
+            {
+                return;
+            }
+
+            double moved = 0;
             for (int i = 0; i < n; i++)
             {
-                bool heldLow = d[i] <= lower[i] + 1e-14 && gradient[i] > 0;
-                bool heldHigh = d[i] >= upper[i] - 1e-14 && gradient[i] < 0;
-                if (!heldLow && !heldHigh)
-                {
-                    free.Add(i);
-                    projectedGradient = Math.Max(projectedGradient, Math.Abs(gradient[i]));
-                }
+                moved = Math.Max(moved, Math.Abs(trial[i] - d[i]));
             }
 
-            if (free.Count == 0 || projectedGradient < 1e-13)
+            trial.CopyTo(d);
+            _qp.Multipliers.AsSpan(0, count).CopyTo(multipliers);
+            if (moved <= 1e-12)
             {
-                break;
+                return;
             }
-
-            Vector<double> direction = NewtonDirection(gradient, hessian, free, out bool shifted);
-            double slope = gradient.DotProduct(direction);
-
-            // Converged to rounding: a line search would only halve its way down to nothing.
-            if (Math.Abs(slope) <= 1e-15 * (1 + Math.Abs(value)))
-            {
-                break;
-            }
-
-            if (slope >= 0)
-            {
-                direction = -gradient;
-                foreach (int i in Enumerable.Range(0, n).Except(free))
-                {
-                    direction[i] = 0;
-                }
-
-                slope = gradient.DotProduct(direction);
-            }
-
-            // Backtrack along the projected path; a shifted (non-convex) direction may also stretch towards the box.
-            Vector<double>? accepted = null;
-            double acceptedValue = value;
-            for (double t = shifted ? 64 : 1; t > 1e-9; t *= 0.5)
-            {
-                Vector<double> trial = Project(d + (t * direction), lower, upper);
-                double trialValue = Lagrangian(objective, scale, constraints, multipliers, penalty, trial, withHessian: false).Value;
-                if (trialValue < value + (1e-4 * gradient.DotProduct(trial - d)) && trialValue < acceptedValue)
-                {
-                    accepted = trial;
-                    acceptedValue = trialValue;
-                    break;
-                }
-            }
-
-            if (accepted is null || (accepted - d).InfinityNorm() < 1e-15)
-            {
-                break;
-            }
-
-            d = accepted;
         }
-
-        return d;
     }
 
-    private static Vector<double> NewtonDirection(Vector<double> gradient, Matrix<double> hessian, List<int> free, out bool shifted)
+    /// <summary>The quadratic program of one round, in the step p from d: the objective's model and the linearised constraints.</summary>
+    private void BuildQp(QuadraticModel objective, double scale, IReadOnlyList<ModelConstraint> constraints, ReadOnlySpan<double> multipliers, ReadOnlySpan<double> lower, ReadOnlySpan<double> upper, ReadOnlySpan<double> d)
     {
-        int m = free.Count;
-        Matrix<double> reduced = Matrix<double>.Build.Dense(m, m, (i, j) => hessian[free[i], free[j]]);
-        Vector<double> g = Vector<double>.Build.Dense(m, i => gradient[free[i]]);
-        Vector<double> direction = Vector<double>.Build.Dense(gradient.Count);
-        shifted = false;
-        double[] diagonal = [.. Enumerable.Range(0, m).Select(i => reduced[i, i])];
-        if (diagonal.Min() > 1e-10 * diagonal.Max())
+        int n = d.Length, count = constraints.Count;
+        bool dense = objective.Shape == ModelShape.Full;
+        _qp.Reset(n, count, dense);
+        objective.AddCurvature(1 / scale, _qp.Hessian, dense);
+        objective.AddGradientAt(d, 1 / scale, _qp.Linear);
+        for (int i = 0; i < n; i++)
         {
-            // The common, convex case: a plain Cholesky solve, no eigenvalues needed.
-            try
-            {
-                Vector<double> newton = -reduced.Cholesky().Solve(g);
-                for (int i = 0; i < m; i++)
-                {
-                    direction[free[i]] = newton[i];
-                }
-
-                return direction;
-            }
-            catch (ArgumentException)
-            {
-                // Not positive definite after all: shift it below.
-            }
+            _qp.Lower[i] = lower[i] - d[i];
+            _qp.Upper[i] = upper[i] - d[i];
         }
 
-        Evd<double> eigen = reduced.Evd(Symmetricity.Symmetric);
-        double smallest = eigen.EigenValues.Min(v => v.Real);
-        double largest = eigen.EigenValues.Max(v => Math.Abs(v.Real));
-        double floor = 1e-10 * Math.Max(largest, 1e-300);
-        shifted = smallest < floor;
-        if (shifted)
-        {
-            reduced += Matrix<double>.Build.DenseIdentity(m) * (floor - smallest + (1e-6 * Math.Max(largest, 1e-12)));
-        }
-
-        Vector<double> step = -reduced.Cholesky().Solve(g);
-        for (int i = 0; i < m; i++)
-        {
-            direction[free[i]] = step[i];
-        }
-
-        return direction;
-    }
-
-    private static (double Value, Vector<double> Gradient, Matrix<double> Hessian) Lagrangian(QuadraticModel objective, double scale, IReadOnlyList<ModelConstraint> constraints, double[] multipliers, double penalty, Vector<double> d, bool withHessian)
-    {
-        double value = objective.Value(d) / scale;
-        Vector<double> gradient = objective.GradientAt(d) / scale;
-        Matrix<double> hessian = withHessian ? objective.Hessian / scale : objective.Hessian;
-        for (int j = 0; j < constraints.Count; j++)
+        for (int j = 0; j < count; j++)
         {
             ModelConstraint c = constraints[j];
-            double g = c.Value(d);
-            double shiftedValue = Math.Max(0, multipliers[j] + (penalty * g));
-            value += ((shiftedValue * shiftedValue) - (multipliers[j] * multipliers[j])) / (2 * penalty);
-            if (shiftedValue > 0)
+            double factor = c.Sign / c.Scale;
+            if (multipliers[j] > 0)
             {
-                double factor = c.Sign / c.Scale;
-                Vector<double> gGradient = c.Model.GradientAt(d) * factor;
-                gradient += gGradient * shiftedValue;
-                if (withHessian)
-                {
-                    hessian += (gGradient.OuterProduct(gGradient) * penalty) + (c.Model.Hessian * (factor * shiftedValue));
-                }
+                c.Model.AddCurvature(multipliers[j] * factor, _qp.Hessian, dense);
+            }
+
+            Span<double> row = _qp.Rows.AsSpan(j * n, n);
+            row.Clear();
+            c.Model.AddGradientAt(d, factor, row);
+            _qp.Limits[j] = -c.Value(d);
+        }
+    }
+
+    /// <summary>
+    /// p = 0 satisfies the box; when it breaks linearised limits, the least total violation reachable in the
+    /// box (an LP with one elastic variable per broken limit) is found and those limits are relaxed to it.
+    /// </summary>
+    private void FeasibleStart(Span<double> p)
+    {
+        int n = _qp.N, count = _qp.Count, broken = 0;
+        for (int j = 0; j < count; j++)
+        {
+            broken += _qp.Limits[j] < 0 ? 1 : 0;
+        }
+
+        if (broken == 0)
+        {
+            return;
+        }
+
+        int width = n + broken;
+        _phaseOne.Reset(width, count, dense: false);
+        Grow(ref _point, width);
+        double[] point = _point;
+        Array.Clear(point, 0, width);
+        for (int i = 0; i < n; i++)
+        {
+            _phaseOne.Lower[i] = _qp.Lower[i];
+            _phaseOne.Upper[i] = _qp.Upper[i];
+        }
+
+        int elastic = n;
+        for (int j = 0; j < count; j++)
+        {
+            Span<double> row = _phaseOne.Rows.AsSpan(j * width, width);
+            row.Clear();
+            _qp.Rows.AsSpan(j * n, n).CopyTo(row);
+            _phaseOne.Limits[j] = _qp.Limits[j];
+            if (_qp.Limits[j] < 0)
+            {
+                double norm = Math.Sqrt(Cholesky.Dot(row[..n], row[..n]));
+                row[elastic] = -1;
+                _phaseOne.Lower[elastic] = 0;
+                _phaseOne.Upper[elastic] = -_qp.Limits[j];
+                _phaseOne.Linear[elastic] = 1 / Math.Max(norm, 1e-300);
+                point[elastic] = -_qp.Limits[j];
+                elastic++;
             }
         }
 
-        return (value, gradient, hessian);
+        _phaseOne.Solve(point.AsSpan(0, width), Math.Min(50 + (5 * (width + count)), 500));
+        for (int i = 0; i < n; i++)
+        {
+            p[i] = Math.Clamp(point[i], _qp.Lower[i], _qp.Upper[i]);
+        }
+
+        for (int j = 0; j < count; j++)
+        {
+            double reached = Cholesky.Dot(_qp.Rows.AsSpan(j * n, n), p);
+            if (reached > _qp.Limits[j])
+            {
+                _qp.Limits[j] = reached;
+            }
+        }
     }
 
-    private static double MaxViolation(IReadOnlyList<ModelConstraint> constraints, Vector<double> d)
+    private static double Merit(QuadraticModel objective, double scale, IReadOnlyList<ModelConstraint> constraints, double penalty, ReadOnlySpan<double> d)
+    {
+        double merit = objective.Value(d) / scale;
+        foreach (ModelConstraint c in constraints)
+        {
+            merit += penalty * Math.Max(0, c.Value(d));
+        }
+
+        return merit;
+    }
+
+    private static double MaxViolation(IReadOnlyList<ModelConstraint> constraints, ReadOnlySpan<double> d)
     {
         double violation = 0;
         foreach (ModelConstraint c in constraints)
@@ -232,9 +274,11 @@ internal static class TrustRegionSubproblem
         return violation;
     }
 
-    private static bool IsConvex(Matrix<double> hessian, double magnitude) =>
-        hessian.Evd(Symmetricity.Symmetric).EigenValues.All(v => v.Real >= -1e-9 * Math.Max(magnitude, 1e-300));
-
-    private static Vector<double> Project(Vector<double> d, Vector<double> lower, Vector<double> upper) =>
-        Vector<double>.Build.Dense(d.Count, i => Math.Clamp(d[i], lower[i], upper[i]));
+    private static void Grow(ref double[] buffer, int length)
+    {
+        if (buffer.Length < length)
+        {
+            buffer = new double[length];
+        }
+    }
 }

@@ -16,6 +16,18 @@ public static class JobHeaders
     public const string NoHeader = "noheader";
 }
 
+/// <summary>The member names of the envelope, with the original protocol's spelling.</summary>
+internal static class JobMembers
+{
+    public const string Header = "Header";
+    public const string Request = "Request";
+    public const string KeepAlive = "KeepAlive";
+    public const string KeepRunning = "KeepRunning";
+    public const string Response = "Response";
+    public const string Status = "Status";
+    public const string Discription = "Discription";
+}
+
 /// <summary>The <c>Request</c> values of an <see cref="JobHeaders.Info"/> request.</summary>
 public static class InfoRequests
 {

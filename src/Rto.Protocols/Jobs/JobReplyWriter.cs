@@ -36,9 +36,9 @@ public static class JobReplyWriter
         ArgumentNullException.ThrowIfNull(result);
         Utf8JsonWriter writer = Rent(output);
         WriteEcho(writer, request);
-        writer.WriteStartObject("Response");
-        writer.WriteString("Status", JobStatus.Complete);
-        writer.WriteStartObject("Discription");
+        writer.WriteStartObject(JobMembers.Response);
+        writer.WriteString(JobMembers.Status, JobStatus.Complete);
+        writer.WriteStartObject(JobMembers.Discription);
         writer.WriteString("Directory", result.Directory);
         writer.WriteString("File", result.File);
         writer.WriteEndObject();
@@ -55,7 +55,7 @@ public static class JobReplyWriter
     {
         Utf8JsonWriter writer = Rent(output);
         writer.WriteStartObject();
-        writer.WriteString("Header", JobHeaders.NoHeader);
+        writer.WriteString(JobMembers.Header, JobHeaders.NoHeader);
         WriteResponse(writer, JobStatus.Error, reason);
         writer.WriteEndObject();
         writer.Flush();
@@ -80,9 +80,9 @@ public static class JobReplyWriter
 
     private static void WriteResponse(Utf8JsonWriter writer, string status, string discription)
     {
-        writer.WriteStartObject("Response");
-        writer.WriteString("Status", status);
-        writer.WriteString("Discription", discription);
+        writer.WriteStartObject(JobMembers.Response);
+        writer.WriteString(JobMembers.Status, status);
+        writer.WriteString(JobMembers.Discription, discription);
         writer.WriteEndObject();
     }
 

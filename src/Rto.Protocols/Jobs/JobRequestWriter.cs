@@ -15,8 +15,8 @@ public static class JobRequestWriter
         ArgumentNullException.ThrowIfNull(request);
         using var writer = new Utf8JsonWriter(output);
         writer.WriteStartObject();
-        writer.WriteString("Header", JobHeaders.Info);
-        writer.WriteString("Request", request);
+        writer.WriteString(JobMembers.Header, JobHeaders.Info);
+        writer.WriteString(JobMembers.Request, request);
         WriteKeepAlive(writer, keepAlive);
         writer.WriteEndObject();
     }
@@ -27,8 +27,8 @@ public static class JobRequestWriter
         ArgumentNullException.ThrowIfNull(request);
         using var writer = new Utf8JsonWriter(output);
         writer.WriteStartObject();
-        writer.WriteString("Header", JobHeaders.Dask);
-        writer.WritePropertyName("Request");
+        writer.WriteString(JobMembers.Header, JobHeaders.Dask);
+        writer.WritePropertyName(JobMembers.Request);
         JsonSerializer.Serialize(writer, request, JobsJsonContext.Default.JobRequest);
         WriteKeepAlive(writer, keepAlive);
         writer.WriteEndObject();
@@ -38,7 +38,7 @@ public static class JobRequestWriter
     {
         if (keepAlive)
         {
-            writer.WriteBoolean("KeepAlive", true);
+            writer.WriteBoolean(JobMembers.KeepAlive, true);
         }
     }
 }

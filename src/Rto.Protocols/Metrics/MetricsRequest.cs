@@ -14,18 +14,34 @@ public enum MetricsCommand
 }
 
 /// <summary>
-/// One parsed request line. <see cref="Key"/> points into the parsed line, so the request is
-/// only valid while that line's bytes are.
+/// One request line, as <see cref="MetricsRequestReader"/> or <see cref="MetricsRequestParser"/>
+/// read it. <see cref="Key"/> points into the line, so the request is only valid while that
+/// line's bytes are.
 /// </summary>
 public readonly ref struct MetricsRequest
 {
     internal MetricsRequest(MetricsCommand command, ReadOnlySpan<byte> key, double value, long timestamp)
     {
+        Status = MessageStatus.Valid;
         Command = command;
         Key = key;
         Value = value;
         Timestamp = timestamp;
     }
+
+    internal MetricsRequest(MessageStatus rejected)
+    {
+        Status = rejected;
+    }
+
+    /// <summary>
+    /// <see cref="MessageStatus.Valid"/>, or why the line is not a request: it is
+    /// <see cref="MessageStatus.Malformed"/> or longer than the maximum
+    /// (<see cref="MessageStatus.TooLarge"/>). Either is answered with
+    /// <see cref="MetricsResponseWriter.Error"/>, and the connection goes on. The other members
+    /// are meaningful only for a valid request.
+    /// </summary>
+    public MessageStatus Status { get; }
 
     /// <summary>What the client asked for.</summary>
     public MetricsCommand Command { get; }

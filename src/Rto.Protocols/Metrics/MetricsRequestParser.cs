@@ -3,9 +3,10 @@ using System.Text.Unicode;
 namespace Rto.Protocols.Metrics;
 
 /// <summary>
-/// Parses one metrics request line (without its line terminator). Tokens are separated by runs
-/// of spaces or tabs. Anything that is not exactly a valid <c>put</c> or <c>get</c> request is
-/// rejected; the server answers those with <see cref="MetricsResponseWriter.WriteError"/>.
+/// Parses one metrics request line (without its line terminator); <see cref="MetricsRequestReader"/>
+/// frames the stream into lines and calls it. Tokens are separated by runs of spaces or tabs.
+/// Anything that is not exactly a valid <c>put</c> or <c>get</c> request is rejected; the server
+/// answers those with <see cref="MetricsResponseWriter.WriteError"/>.
 /// </summary>
 public static class MetricsRequestParser
 {

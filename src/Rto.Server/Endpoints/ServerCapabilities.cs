@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using Rto.Server.Storage;
@@ -30,12 +31,15 @@ internal static class ServerCapabilities
         builder.Services.AddOptions<DiskSpaceOptions>().BindConfiguration(DiskSpaceOptions.SectionName);
         builder.Services.AddSingleton<DiskSpace>();
         builder.AddServerTelemetry();
+
+        // Kestrel does not read its HTTP limits from configuration by itself.
+        builder.Services.Configure<KestrelServerOptions>(kestrel => KestrelLimits.Bind(kestrel.Limits, builder.Configuration));
         builder.WebHost.ConfigureKestrel((_, kestrel) =>
         {
             ServerEndpoints endpoints = kestrel.ApplicationServices.GetRequiredService<ServerEndpoints>();
             foreach ((ServerCapability capability, EndpointOptions options) in Enabled(kestrel.ApplicationServices))
             {
-                capability.Listen(new EndpointListener(kestrel, endpoints, options.ParseAddress(capability.Section), options.Port), options);
+                capability.Listen(new EndpointListener(kestrel, endpoints, capability.Section, options), options);
             }
         });
     }
@@ -61,6 +65,9 @@ internal static class ServerCapabilities
     /// <summary>Maps every enabled capability (in the order they were added) and logs the banner once the server has started.</summary>
     public static void MapServerEndpoints(this WebApplication app)
     {
+        // Around every HTTP request, so that it sees how each gRPC call ended.
+        app.UseMiddleware<GrpcInvalidRequestLog>();
+
         // Every setting is checked before the first store opens.
         foreach ((ServerCapability capability, EndpointOptions options) in Enabled(app.Services).ToList())
         {

@@ -12,15 +12,16 @@ public sealed partial class ServerEndpoints(ServerInstruments instruments, ILogg
     private readonly List<(string Name, string Description, ListenOptions Listen)> _endpoints = [];
 
     /// <summary>
-    /// Records an endpoint and puts the connection-level observation in front of it: the open and
-    /// active connection instruments, open/close log events, and a log scope carrying the endpoint
-    /// and remote address to every message logged while the connection is served.
-    /// Call it before <c>UseConnectionHandler</c>, which ends the connection pipeline.
+    /// Records an endpoint and puts the connection-level middleware in front of it: its connection
+    /// limit, then the observation — the open and active connection instruments, open/close log
+    /// events, and a log scope carrying the endpoint and remote address to every message logged
+    /// while the connection is served. Call it before whatever ends the connection pipeline.
     /// </summary>
-    internal void Add(string name, string description, ListenOptions listen)
+    internal void Add(string name, string description, ListenOptions listen, int maxConnections)
     {
         _endpoints.Add((name, description, listen));
         ServerInstruments.EndpointInstruments endpoint = instruments.For(name);
+        listen.Use(new ConnectionLimit(name, maxConnections, endpoint, logger).Wrap);
         listen.Use(next => async connection =>
         {
             endpoint.ConnectionOpened();

@@ -9,8 +9,10 @@ namespace Rto.Server.Endpoints;
 /// <summary>
 /// The read loop of every raw TCP protocol, written once: read what has arrived, hand it to the
 /// connection's <see cref="TcpSession"/>, flush the replies once per batch, report the batch, and
-/// end the connection the same way whatever ended it. A protocol derives from this class, says
-/// which session serves a connection and, if it needs them, its limits and what a failed store means.
+/// end the connection the same way whatever ended it. The connection's time limits are enforced
+/// here, once for every protocol: a read waits at most the idle timeout for a new frame's first
+/// byte, and the reads of one frame at most the frame timeout together. A protocol derives from
+/// this class, says which session serves a connection and, if it has a store, what its failure means.
 /// </summary>
 /// <remarks>
 /// The shape of SignalR's <c>HubConnectionHandler</c> (one loop owns the pipe, the protocol only
@@ -26,8 +28,12 @@ internal abstract partial class TcpConnectionHandler(ServerInstruments instrumen
     /// <summary>The handler's logger, with the category of the protocol's handler.</summary>
     protected ILogger Logger { get; } = logger;
 
-    /// <summary>The limits every connection of this endpoint is held to.</summary>
-    protected virtual TcpLimits Limits => TcpLimits.None;
+    // One handler serves one endpoint, so each throttle counts that endpoint's connections.
+    private readonly LogThrottle _idleLog = new();
+    private readonly LogThrottle _frameLog = new();
+
+    /// <summary>The time limits every connection of this endpoint is held to; the kernel sets them from the capability's options when it listens.</summary>
+    internal TcpLimits Limits { get; set; } = TcpLimits.None;
 
     /// <summary>
     /// Why the connection is aborted when its store cannot write (an <see cref="IOException"/> out of
@@ -59,36 +65,64 @@ internal abstract partial class TcpConnectionHandler(ServerInstruments instrumen
         PipeReader input = connection.Transport.Input;
         PipeWriter output = connection.Transport.Output;
         CancellationToken closing = connection.Features.Get<IConnectionLifetimeNotificationFeature>()?.ConnectionClosedRequested ?? default;
-        TimeSpan idleTimeout = Limits.IdleTimeout;
-        CancellationTokenSource? idle = idleTimeout == Timeout.InfiniteTimeSpan ? null : CancellationTokenSource.CreateLinkedTokenSource(closing);
+        TcpLimits limits = Limits;
+        CancellationTokenSource? timer = limits.Any ? CancellationTokenSource.CreateLinkedTokenSource(closing) : null;
         TcpSession session = CreateSession(connection);
+
+        // A frame is under way while the session leaves bytes it could not use yet; its clock counts
+        // only the time spent waiting for more of them (not the time the server spends answering).
+        bool inFrame = false;
+        TimeSpan frameWaited = TimeSpan.Zero;
         try
         {
             while (true)
             {
                 ReadResult result;
+                bool frameBound = false;
+                long waitStarted = 0;
                 try
                 {
-                    idle?.CancelAfter(idleTimeout);
-                    result = await input.ReadAsync(idle?.Token ?? closing);
+                    if (timer is not null)
+                    {
+                        TimeSpan wait = limits.IdleTimeout;
+                        if (inFrame && limits.FrameTimeout != Timeout.InfiniteTimeSpan)
+                        {
+                            TimeSpan left = limits.FrameTimeout - frameWaited;
+                            if (wait == Timeout.InfiniteTimeSpan || left < wait)
+                            {
+                                wait = left > TimeSpan.Zero ? left : TimeSpan.FromTicks(1);
+                                frameBound = true;
+                            }
+
+                            waitStarted = Stopwatch.GetTimestamp();
+                        }
+
+                        timer.CancelAfter(wait);
+                    }
+
+                    result = await input.ReadAsync(timer?.Token ?? closing);
                 }
                 catch (OperationCanceledException) when (closing.IsCancellationRequested)
                 {
                     // The server is stopping (e.g. SIGTERM): everything read has been answered.
                     break;
                 }
-                catch (OperationCanceledException) when (idle?.IsCancellationRequested == true)
+                catch (OperationCanceledException) when (timer?.IsCancellationRequested == true)
                 {
-                    Instruments.Errors("idle_timeout");
-                    LogIdle(Logger, Instruments.Name, connection.ConnectionId, idleTimeout.TotalSeconds);
+                    TimedOut(connection, frameBound, frameBound ? limits.FrameTimeout : limits.IdleTimeout);
                     break;
                 }
 
-                if (idle is not null && !idle.TryReset())
+                if (waitStarted != 0)
+                {
+                    frameWaited += Stopwatch.GetElapsedTime(waitStarted);
+                }
+
+                if (timer is not null && !timer.TryReset())
                 {
                     // The timer fired just as the bytes arrived: the next read gets a fresh one.
-                    idle.Dispose();
-                    idle = CancellationTokenSource.CreateLinkedTokenSource(closing);
+                    timer.Dispose();
+                    timer = CancellationTokenSource.CreateLinkedTokenSource(closing);
                 }
 
                 long started = Instruments.MeasuresDuration ? Stopwatch.GetTimestamp() : 0;
@@ -117,7 +151,14 @@ internal abstract partial class TcpConnectionHandler(ServerInstruments instrumen
                 }
 
                 long consumed = result.Buffer.Length - buffer.Length;
+                inFrame = !buffer.IsEmpty;
+                if (!inFrame)
+                {
+                    frameWaited = TimeSpan.Zero;
+                }
+
                 input.AdvanceTo(buffer.Start, result.Buffer.End);
+
                 outputOpen = outputOpen && !(await FlushAsync(output, Instruments)).IsCompleted;
                 Instruments.BytesReceived(consumed);
                 session.BatchCompleted();
@@ -148,7 +189,7 @@ internal abstract partial class TcpConnectionHandler(ServerInstruments instrumen
         }
         finally
         {
-            idle?.Dispose();
+            timer?.Dispose();
             session.Closed();
         }
 
@@ -156,8 +197,30 @@ internal abstract partial class TcpConnectionHandler(ServerInstruments instrumen
         await output.CompleteAsync();
     }
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "{Endpoint} connection {ConnectionId} closed: nothing received for {IdleSeconds} s")]
-    private static partial void LogIdle(ILogger logger, string endpoint, string connectionId, double idleSeconds);
+    /// <summary>Counts a connection closed for taking too long and logs it, at most once per interval for each reason.</summary>
+    private void TimedOut(ConnectionContext connection, bool inFrame, TimeSpan limit)
+    {
+        Instruments.Errors(inFrame ? "frame_timeout" : "idle_timeout");
+        if (!(inFrame ? _frameLog : _idleLog).ShouldLog(out long notLogged))
+        {
+            return;
+        }
+
+        if (inFrame)
+        {
+            LogFrame(Logger, Instruments.Name, connection.RemoteEndPoint, limit, notLogged);
+        }
+        else
+        {
+            LogIdle(Logger, Instruments.Name, connection.RemoteEndPoint, limit, notLogged);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Endpoint}: a connection from {RemoteEndPoint} was closed by the idle timeout, nothing received for {IdleTimeout} ({NotLogged} more since the last message)")]
+    private static partial void LogIdle(ILogger logger, string endpoint, System.Net.EndPoint? remoteEndPoint, TimeSpan idleTimeout, long notLogged);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Endpoint}: a connection from {RemoteEndPoint} was closed by the frame timeout, a frame still incomplete {FrameTimeout} after its first byte ({NotLogged} more since the last message)")]
+    private static partial void LogFrame(ILogger logger, string endpoint, System.Net.EndPoint? remoteEndPoint, TimeSpan frameTimeout, long notLogged);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "{Endpoint} connection {ConnectionId} aborted: {Reason}")]
     private static partial void LogAborted(ILogger logger, Exception exception, string endpoint, string connectionId, string reason);

@@ -65,15 +65,3 @@ internal abstract class TcpSession(ServerInstruments.EndpointInstruments instrum
     {
     }
 }
-
-/// <summary>
-/// The limits the loop applies to every connection of one endpoint. Each is enforced in one place,
-/// <see cref="TcpConnectionHandler"/>, so a further one (how long one message may take to arrive,
-/// how many connections may be open) is added here and there only.
-/// </summary>
-/// <param name="IdleTimeout">How long one read may wait for bytes before the connection is closed; infinite for none.</param>
-internal readonly record struct TcpLimits(TimeSpan IdleTimeout)
-{
-    /// <summary>No limit: a connection may stay silent as long as its peer likes.</summary>
-    public static TcpLimits None => new(Timeout.InfiniteTimeSpan);
-}

@@ -3,6 +3,7 @@ using System.IO.Pipelines;
 using System.Text.Json;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Options;
+using Rto.Protocols;
 using Rto.Protocols.Jobs;
 using Rto.Server.Endpoints;
 
@@ -13,14 +14,13 @@ namespace Rto.Server.Jobs;
 /// order; after a batch whose last request did not say <c>"KeepAlive": true</c> the connection is
 /// closed, as the original one-request clients expect. Invalid JSON or an oversized request gets a
 /// <c>noheader</c> error and closes the connection. The loop closes a connection silent for longer
-/// than <see cref="JobsOptions.IdleTimeout"/>.
+/// than <see cref="TcpEndpointOptions.IdleTimeout"/>, or whose request trickles in for longer than
+/// <see cref="TcpEndpointOptions.FrameTimeout"/>.
 /// </summary>
 internal sealed class JobsConnectionHandler(JobRunner runner, JobsActivity activity, IOptions<JobsOptions> options, ServerInstruments instruments, ILogger<JobsConnectionHandler> logger)
     : TcpConnectionHandler(instruments, EndpointNames.Jobs, logger)
 {
     private readonly JobsOptions _options = options.Value;
-
-    protected override TcpLimits Limits => new(_options.IdleTimeout);
 
     protected override TcpSession CreateSession(ConnectionContext connection)
     {
@@ -30,12 +30,12 @@ internal sealed class JobsConnectionHandler(JobRunner runner, JobsActivity activ
 
     private void SessionClosed() => activity.ConnectionClosed();
 
-    /// <summary>One connection: its frame reader, the frame being answered, and whether to keep the connection after this batch.</summary>
+    /// <summary>One connection: its request reader, the request being answered, and whether to keep the connection after this batch.</summary>
     /// <remarks><paramref name="clientGone"/> fires when the client closes or resets its side (Kestrel saw the FIN or RST).</remarks>
     private sealed class Session(JobsConnectionHandler handler, CancellationToken clientGone) : TcpSession(handler.Instruments)
     {
-        private JsonFrameReader _framer = new(handler._options.MaxFrameSize);
-        private ReadOnlySequence<byte> _frame;
+        private JobRequestReader _reader = new(handler._options.MaxFrameSize);
+        private JobEnvelope? _request;
         private bool _answered, _keepAlive, _close;
 
         public override TcpStep Process(ref ReadOnlySequence<byte> buffer, PipeWriter output)
@@ -45,8 +45,10 @@ internal sealed class JobsConnectionHandler(JobRunner runner, JobsActivity activ
                 return TcpStep.Close;
             }
 
-            JsonFrameStatus status = _framer.TryReadFrame(ref buffer, out _frame);
-            if (status == JsonFrameStatus.NeedMoreData)
+            SequencePosition consumed = buffer.Start, examined = buffer.End;
+            bool taken = _reader.TryParseMessage(buffer, ref consumed, ref examined, out JobEnvelope? request);
+            buffer = buffer.Slice(consumed);
+            if (!taken)
             {
                 // The original one-request clients expect the close after a batch whose last request
                 // did not say "KeepAlive": true.
@@ -56,24 +58,29 @@ internal sealed class JobsConnectionHandler(JobRunner runner, JobsActivity activ
             }
 
             Instruments.Requests(1);
-            if (status == JsonFrameStatus.Frame)
+            if (request!.Status == MessageStatus.Valid)
             {
+                _request = request;
                 return TcpStep.Await;
             }
 
-            Instruments.Errors(status == JsonFrameStatus.TooLarge ? "too_large" : "invalid_json");
-            JobReplyWriter.WriteNoHeader(output, status == JsonFrameStatus.TooLarge
-                ? $"The request is larger than the maximum of {handler._options.MaxFrameSize} bytes."
-                : $"The request is not valid JSON: {_framer.InvalidReason}");
+            using (request)
+            {
+                Instruments.Errors(request.Status == MessageStatus.TooLarge ? "too_large" : "invalid_json");
+                JobReplyWriter.WriteNoHeader(output, request.Error!);
+            }
+
             _close = true;
             return TcpStep.Reply;
         }
 
         public override async ValueTask<TcpStep> ContinueAsync(PipeWriter output, CancellationToken closing)
         {
+            using JobEnvelope request = _request!;
+            _request = null;
             try
             {
-                _keepAlive = await handler.AnswerAsync(_frame, output, closing, clientGone);
+                _keepAlive = await handler.AnswerAsync(request, output, closing, clientGone);
                 _answered = true;
             }
             catch (Exception ex) when (ex is JsonException or ArgumentException or InvalidOperationException)
@@ -88,38 +95,39 @@ internal sealed class JobsConnectionHandler(JobRunner runner, JobsActivity activ
             return TcpStep.Reply;
         }
 
-        public override void Closed() => handler.SessionClosed();
+        public override void Closed()
+        {
+            _request?.Dispose();
+            handler.SessionClosed();
+        }
     }
 
     /// <summary>Answers one request; returns whether it asked to keep the connection open.</summary>
-    private async ValueTask<bool> AnswerAsync(ReadOnlySequence<byte> frame, PipeWriter output, CancellationToken closing, CancellationToken clientGone)
+    private async ValueTask<bool> AnswerAsync(JobEnvelope envelope, PipeWriter output, CancellationToken closing, CancellationToken clientGone)
     {
-        using JsonDocument document = JsonDocument.Parse(frame);
-        JsonElement request = document.RootElement;
-        if (request.ValueKind != JsonValueKind.Object)
+        JsonElement request = envelope.Root;
+        if (!envelope.IsObject)
         {
             Instruments.Errors("not_an_object");
             JobReplyWriter.WriteNoHeader(output, $"The request must be a JSON object, not {request.ValueKind.ToString().ToLowerInvariant()}.");
             return false;
         }
 
-        bool keepAlive = request.TryGetProperty("KeepAlive", out JsonElement k) && k.ValueKind == JsonValueKind.True;
-        if (!request.TryGetProperty("Header", out JsonElement header) || header.ValueKind != JsonValueKind.String)
+        if (envelope.Header is not { } header)
         {
             Instruments.Errors("no_header");
             JobReplyWriter.WriteNoHeader(output, "The request has no \"Header\" string member.");
-            return keepAlive;
+            return envelope.KeepAlive;
         }
 
-        if (header.ValueEquals(JobHeaders.Info) || string.Equals(header.GetString(), JobHeaders.Info, StringComparison.OrdinalIgnoreCase))
+        if (string.Equals(header, JobHeaders.Info, StringComparison.OrdinalIgnoreCase))
         {
-            AnswerInfo(request, output);
+            AnswerInfo(envelope, output);
         }
-        else if (string.Equals(header.GetString(), JobHeaders.Dask, StringComparison.OrdinalIgnoreCase))
+        else if (string.Equals(header, JobHeaders.Dask, StringComparison.OrdinalIgnoreCase))
         {
             // "KeepRunning": true lets a job finish (and write its result) after its client left.
-            bool keepRunning = request.TryGetProperty("KeepRunning", out JsonElement run) && run.ValueKind == JsonValueKind.True;
-            await AnswerJobAsync(request, output, closing, keepRunning ? CancellationToken.None : clientGone);
+            await AnswerJobAsync(envelope, output, closing, envelope.KeepRunning ? CancellationToken.None : clientGone);
         }
         else
         {
@@ -127,12 +135,13 @@ internal sealed class JobsConnectionHandler(JobRunner runner, JobsActivity activ
             JobReplyWriter.WriteReply(output, request, JobStatus.Error, "Unknown header.");
         }
 
-        return keepAlive;
+        return envelope.KeepAlive;
     }
 
-    private void AnswerInfo(JsonElement request, PipeWriter output)
+    private void AnswerInfo(JobEnvelope envelope, PipeWriter output)
     {
-        string? what = request.TryGetProperty("Request", out JsonElement r) && r.ValueKind == JsonValueKind.String ? r.GetString() : null;
+        JsonElement request = envelope.Root;
+        string? what = envelope.GetInfoRequest();
         string status = $"Status: {(activity.RunningJobs > 0 ? "Work" : "Ready")}";
         string dask = $"Dask process: {activity.RunningJobs}";
 
@@ -157,21 +166,10 @@ internal sealed class JobsConnectionHandler(JobRunner runner, JobsActivity activ
         JobReplyWriter.WriteReply(output, request, JobStatus.Complete, answer);
     }
 
-    private async Task AnswerJobAsync(JsonElement request, PipeWriter output, CancellationToken closing, CancellationToken clientGone)
+    private async Task AnswerJobAsync(JobEnvelope envelope, PipeWriter output, CancellationToken closing, CancellationToken clientGone)
     {
-        JobRequest? job = null;
-        if (request.TryGetProperty("Request", out JsonElement r) && r.ValueKind == JsonValueKind.Object)
-        {
-            try
-            {
-                job = r.Deserialize(JobsJsonContext.Default.JobRequest);
-            }
-            catch (JsonException)
-            {
-                job = null;
-            }
-        }
-
+        JsonElement request = envelope.Root;
+        JobRequest? job = envelope.GetJobRequest();
         if (job is null)
         {
             Instruments.Errors("invalid_job_request");

@@ -3,19 +3,19 @@ using Rto.Server.Endpoints;
 namespace Rto.Server.Jobs;
 
 /// <summary>Options of the jobs endpoint and runner (configuration section <c>Jobs</c>).</summary>
-public sealed class JobsOptions() : EndpointOptions(27700)
+/// <remarks>
+/// Idle timeout: 30 seconds, as before: the original clients send one request and wait for its
+/// answer, and time spent running a job does not count. At most 256 connections, because each may
+/// hold a request of up to <see cref="MaxFrameSize"/> while it arrives (256 MiB at the defaults), and
+/// only <see cref="MaxParallelJobs"/> plus <see cref="QueueCapacity"/> of them can have a job anyway.
+/// </remarks>
+public sealed class JobsOptions() : TcpEndpointOptions(27700, defaultIdleTimeout: TimeSpan.FromSeconds(30), defaultMaxConnections: 256)
 {
     /// <summary>The configuration section these options bind to.</summary>
     public const string SectionName = "Jobs";
 
     /// <summary>The largest request object accepted, in bytes; a larger one gets an error reply and the connection is closed.</summary>
     public int MaxFrameSize { get; set; } = 1024 * 1024;
-
-    /// <summary>
-    /// How long a connection may stay silent (between requests, or in the middle of one) before the
-    /// server closes it. Time spent running a job does not count.
-    /// </summary>
-    public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>How many jobs run at the same time; further jobs wait in the queue.</summary>
     public int MaxParallelJobs { get; set; } = 2;
@@ -64,11 +64,6 @@ public sealed class JobsOptions() : EndpointOptions(27700)
         if (MaxFrameSize < 64)
         {
             throw new InvalidOperationException($"Jobs:MaxFrameSize must be at least 64 bytes, not {MaxFrameSize}.");
-        }
-
-        if (IdleTimeout <= TimeSpan.Zero)
-        {
-            throw new InvalidOperationException("Jobs:IdleTimeout must be positive.");
         }
 
         if (MaxParallelJobs < 1)

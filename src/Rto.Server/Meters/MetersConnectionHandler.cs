@@ -24,61 +24,42 @@ internal sealed partial class MetersConnectionHandler(
     protected override string StoreFailureReason => "The readings log is unavailable.";
 
     protected override TcpSession CreateSession(ConnectionContext connection) =>
-        new Session(this, new Batch(new ArrayBufferWriter<byte>(16 * 1024), new byte[_maxLineLength + 1]), connection.RemoteEndPoint);
+        new Session(this, new Batch(new ArrayBufferWriter<byte>(16 * 1024)), connection.RemoteEndPoint);
 
-    /// <summary>One connection: its line framer and the batch being gathered; the rest is the handler's.</summary>
+    /// <summary>One connection: its line reader and the batch being gathered; the rest is the handler's.</summary>
     private sealed class Session(MetersConnectionHandler handler, Batch batch, System.Net.EndPoint? remote) : TcpSession(handler.Instruments)
     {
-        private LineFramer _framer = new(handler._maxLineLength);
+        private MeterLineReader _reader = new(handler._maxLineLength);
         private Batch _batch = batch;
 
         public override TcpStep Process(ref ReadOnlySequence<byte> buffer, PipeWriter output)
         {
-            handler.ProcessLines(ref _framer, ref buffer, ref _batch, remote);
+            handler.ProcessLines(ref _reader, ref buffer, ref _batch, remote);
             handler.Commit(ref _batch);
             return TcpStep.NeedMoreData;
         }
     }
 
-    private void ProcessLines(ref LineFramer framer, ref ReadOnlySequence<byte> buffer, ref Batch batch, System.Net.EndPoint? remote)
+    private void ProcessLines(ref MeterLineReader reader, ref ReadOnlySequence<byte> buffer, ref Batch batch, System.Net.EndPoint? remote)
     {
         while (true)
         {
-            LineReadStatus status = framer.TryReadLine(ref buffer, out ReadOnlySequence<byte> line);
-            if (status == LineReadStatus.NeedMoreData)
+            SequencePosition consumed = buffer.Start, examined = buffer.End;
+            bool taken = reader.TryParseMessage(buffer, ref consumed, ref examined, out MeterLine line);
+            buffer = buffer.Slice(consumed);
+            if (!taken)
             {
                 return;
             }
 
-            if (status == LineReadStatus.LineTooLong)
-            {
-                batch.Malformed++;
-                LogReject(MeterRejectReason.Malformed, remote, default);
-                continue;
-            }
-
-            if (line.IsEmpty)
-            {
-                continue;
-            }
-
-            if (line.IsSingleSegment)
-            {
-                Handle(line.FirstSpan, ref batch, remote);
-            }
-            else
-            {
-                // Lines are bounded by MaxLineLength; one split across segments is copied once.
-                Span<byte> copy = batch.Scratch.AsSpan(0, (int)line.Length);
-                line.CopyTo(copy);
-                Handle(copy, ref batch, remote);
-            }
+            Handle(line, ref batch, remote);
         }
     }
 
-    private void Handle(ReadOnlySpan<byte> line, ref Batch batch, System.Net.EndPoint? remote)
+    private void Handle(in MeterLine line, ref Batch batch, System.Net.EndPoint? remote)
     {
-        MeterRejectReason? reason = Validate(line, registry, out MeterReading reading);
+        MeterReading reading = line.Reading;
+        MeterRejectReason? reason = line.Status == MessageStatus.Valid ? Validate(reading, registry) : MeterRejectReason.Malformed;
         if (reason is null)
         {
             store.Add(reading);
@@ -100,17 +81,12 @@ internal sealed partial class MetersConnectionHandler(
                 break;
         }
 
-        LogReject(reason.Value, remote, line);
+        LogReject(reason.Value, remote, line.Text);
     }
 
-    /// <summary>Parses and validates one line; null when the reading is valid.</summary>
-    internal static MeterRejectReason? Validate(ReadOnlySpan<byte> line, MeterRegistry registry, out MeterReading reading)
+    /// <summary>Checks a parsed reading against the registry; null when it is valid.</summary>
+    internal static MeterRejectReason? Validate(in MeterReading reading, MeterRegistry registry)
     {
-        if (!MeterLineParser.TryParse(line, out reading))
-        {
-            return MeterRejectReason.Malformed;
-        }
-
         if (!registry.TryGet(reading.Ip, out MeterDefinition meter))
         {
             return MeterRejectReason.UnknownMeter;
@@ -152,10 +128,9 @@ internal sealed partial class MetersConnectionHandler(
         }
     }
 
-    private struct Batch(ArrayBufferWriter<byte> log, byte[] scratch)
+    private struct Batch(ArrayBufferWriter<byte> log)
     {
         public readonly ArrayBufferWriter<byte> Log = log;
-        public readonly byte[] Scratch = scratch;
         public long Accepted;
         public long Malformed;
         public long UnknownMeter;

@@ -4,7 +4,13 @@ using Rto.Server.Storage;
 namespace Rto.Server.Meters;
 
 /// <summary>Options of the meter readings endpoint, store, power calculator and HTTP API (configuration section <c>Meters</c>).</summary>
-public sealed class MetersOptions() : EndpointOptions(44444)
+/// <remarks>
+/// Idle timeout: an hour, as for metrics: a meter streams readings, and one silent for an hour is
+/// unplugged or broken (the original meters do not reconnect on a close, so the server must not
+/// close a merely slow one). The idle and frame timeouts hold for the readings endpoint; the HTTP
+/// port is held to Kestrel's limits.
+/// </remarks>
+public sealed class MetersOptions() : TcpEndpointOptions(44444, defaultIdleTimeout: TimeSpan.FromHours(1))
 {
     /// <summary>The configuration section these options bind to.</summary>
     public const string SectionName = "Meters";

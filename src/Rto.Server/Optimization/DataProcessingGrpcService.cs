@@ -2,6 +2,7 @@ using Grpc.Core;
 using Grpc.RtoApi;
 using Rto.Optimization;
 using Rto.Optimization.Models;
+using Rto.Server.Endpoints;
 using Rto.Server.Optimization.Models;
 
 namespace Rto.Server.Optimization;
@@ -13,8 +14,16 @@ namespace Rto.Server.Optimization;
 /// these MVs is not an error of the call: the reply has <c>is_good = false</c> and the objective
 /// <c>isGood = false</c>, ready to report to OptimizeIteration as a failed evaluation.
 /// </summary>
+[BindServiceMethod(typeof(DataProcessingGrpcService), nameof(BindService))]
 internal sealed class DataProcessingGrpcService(SessionStore sessions, ModelCatalog models, TimeProvider time) : DataProcessingService.DataProcessingServiceBase
 {
+    /// <summary>The service's descriptor, where gRPC reflection looks for it: beside the bind method.</summary>
+    public static Google.Protobuf.Reflection.ServiceDescriptor Descriptor => DataProcessingService.Descriptor;
+
+    /// <summary>Binds the generated methods so that a request that is not valid protobuf is INVALID_ARGUMENT (the second parameter must be the generated base: grpc-dotnet looks the methods up on it).</summary>
+    public static void BindService(ServiceBinderBase binder, DataProcessingService.DataProcessingServiceBase service) =>
+        DataProcessingService.BindService(GrpcRequestValidation.Validating(binder), service);
+
     public override Task<CalculateCVResponse> CalculateCV(CalculateCVRequest request, ServerCallContext context)
     {
         if (!sessions.TryGet(request.SessionId, out OptimizationSession? session))

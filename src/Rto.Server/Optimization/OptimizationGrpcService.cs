@@ -1,12 +1,21 @@
 using Grpc.Core;
 using Grpc.RtoApi;
 using Microsoft.Extensions.Options;
+using Rto.Server.Endpoints;
 
 namespace Rto.Server.Optimization;
 
 /// <summary>The <c>Grpc.RtoApi.RtoService</c> gRPC service: a thin shell over <see cref="SessionStore"/>.</summary>
+[BindServiceMethod(typeof(OptimizationGrpcService), nameof(BindService))]
 internal sealed class OptimizationGrpcService(SessionStore sessions, IOptions<OptimizationOptions> options, TimeProvider time) : RtoService.RtoServiceBase
 {
+    /// <summary>The service's descriptor, where gRPC reflection looks for it: beside the bind method.</summary>
+    public static Google.Protobuf.Reflection.ServiceDescriptor Descriptor => RtoService.Descriptor;
+
+    /// <summary>Binds the generated methods so that a request that is not valid protobuf is INVALID_ARGUMENT (the second parameter must be the generated base: grpc-dotnet looks the methods up on it).</summary>
+    public static void BindService(ServiceBinderBase binder, RtoService.RtoServiceBase service) =>
+        RtoService.BindService(GrpcRequestValidation.Validating(binder), service);
+
     public override Task<ServiceStatus> GetServiceStatus(ArgRequest request, ServerCallContext context) =>
         Task.FromResult(new ServiceStatus
         {

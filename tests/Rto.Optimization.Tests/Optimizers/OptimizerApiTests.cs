@@ -18,6 +18,9 @@ public sealed class OptimizerApiTests
     [TestMethod]
     [DataRow(VariableType.Continuous, double.NaN, 1.0, "finite")]
     [DataRow(VariableType.Continuous, 0.0, double.PositiveInfinity, "finite")]
+    [DataRow(VariableType.Continuous, -1.797e308, 1.797e308, "magnitude below 1e30")]
+    [DataRow(VariableType.Integer, 0.0, 1e30, "magnitude below 1e30")]
+    [DataRow(VariableType.Continuous, -1e100, 0.0, "larger means unbounded")]
     [DataRow(VariableType.Continuous, 2.0, 1.0, "greater than upper bound")]
     [DataRow(VariableType.Integer, 0.2, 0.8, "no whole number")]
     [DataRow(VariableType.Bool, 2.0, 3.0, "neither 0 nor 1")]
@@ -25,6 +28,31 @@ public sealed class OptimizerApiTests
     {
         ArgumentException error = Assert.ThrowsExactly<ArgumentException>(() => DecisionVariable.Create("v", type, lower, upper));
         Assert.Contains(reason, error.Message);
+        Assert.Contains("'v'", error.Message, "the message names the variable");
+
+        Assert.IsFalse(DecisionVariable.TryCreate("v", type, lower, upper, out DecisionVariable? variable, out string? why));
+        Assert.IsNull(variable);
+        Assert.AreEqual(error.Message.Split(" (Parameter")[0], why, "TryCreate says the same, for a service to reply with");
+    }
+
+    [TestMethod]
+    public void TheWidestSearchableBoundsAreJustBelow1e30AndTheOptimizersWorkWithThem()
+    {
+        Assert.AreEqual(1e30, OptimizationProblem.InfiniteBound);
+        Assert.IsTrue(DecisionVariable.TryCreate("wide", VariableType.Continuous, -9.9e29, 9.9e29, out DecisionVariable? wide, out string? error), error);
+        var problem = new OptimizationProblem([wide, DecisionVariable.Continuous("y", -1, 1)], [], maximize: false, maxEvaluations: 40);
+        foreach (string method in OptimizationMethods.Known)
+        {
+            Optimizer optimizer = Optimizer.Create(method, problem, seed: 3);
+            for (int i = 0; i < 40; i++)
+            {
+                double[] x = optimizer.Ask();
+                Assert.IsTrue(x.All(double.IsFinite) && Math.Abs(x[0]) <= 9.9e29, $"{method}: candidate {i} is ({string.Join(", ", x)})");
+                optimizer.Tell(x, ((x[0] / 1e29) * (x[0] / 1e29)) + (x[1] * x[1]));
+            }
+
+            Assert.IsTrue(double.IsFinite(optimizer.Best!.Objective), method);
+        }
     }
 
     [TestMethod]
@@ -34,8 +62,21 @@ public sealed class OptimizerApiTests
         Assert.IsTrue(Constraint.AtLeast("b", 1) is { HasLower: true, HasUpper: false });
         Assert.IsTrue(Constraint.Between("c", 0, 1) is { HasLower: true, HasUpper: true });
         Assert.IsTrue(Constraint.Create("d", double.MinValue, double.MaxValue) is { HasLower: false, HasUpper: false }, "the wire's ±MaxValue means no limit");
+        Assert.IsTrue(Constraint.Create("g", -1e100, 1e100) is { HasLower: false, HasUpper: false, Lower: -1e100, Upper: 1e100 }, "±1e100 (Gurobi's ∞) means no limit and is kept as given");
+        Assert.IsTrue(Constraint.Create("h", -1e30, 9.99e29) is { HasLower: false, HasUpper: true }, "1e30 is the threshold");
         Assert.ThrowsExactly<ArgumentException>(() => Constraint.Between("e", 2, 1));
         Assert.ThrowsExactly<ArgumentException>(() => Constraint.AtMost("f", double.NaN));
+    }
+
+    [TestMethod]
+    public void AConstraintWhoseBoundsAre1e100IsNeverAConstraint()
+    {
+        // The original RTO clients declare the objective as a CV with bounds ±1e100: any value of it is feasible.
+        var problem = new OptimizationProblem([DecisionVariable.Continuous("x", 0, 1)], [Constraint.Between("target", -1e100, 1e100), Constraint.AtMost("c", 0.5)], maximize: true, maxEvaluations: 10);
+        Assert.AreEqual(0, problem.Violation(new Evaluation(1e120, [1e120, 0.5])));
+        Assert.IsTrue(problem.IsFeasible(new Evaluation(-3, [-1e200, 0.2])));
+        Assert.IsFalse(problem.IsFeasible(new Evaluation(1, [1, 0.6])));
+        Assert.AreEqual(0.1, problem.Violation(new Evaluation(1, [double.NaN, 0.6])), 1e-12, "a NaN value of a CV without limits is no violation");
     }
 
     [TestMethod]

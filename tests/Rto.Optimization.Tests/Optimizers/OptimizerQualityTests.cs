@@ -80,6 +80,45 @@ public sealed class OptimizerQualityTests
         }
     }
 
+    /// <summary>
+    /// Issue 14's goal on problems shaped like the original RTO client's (several MVs, a dozen
+    /// two-sided CV limits binding at the optimum, the objective declared as a ±1e100 CV): the
+    /// default is feasible and within 1 % of the optimum in fewer than 34 evaluations, NLopt COBYLA's
+    /// count on the original client's problem, for every seed.
+    /// </summary>
+    [TestMethod]
+    [DataRow("plant6-linear")]
+    [DataRow("plant8-nonlinear")]
+    public void DefaultReaches99PercentOfAPlantOptimumFeasiblyInFewerThan34Evaluations(string id)
+    {
+        BuiltInModel model = Model(id);
+        for (int seed = 1; seed <= 10; seed++)
+        {
+            OptimizationProblem problem = model.CreateProblem(33);
+            OptimizerRun run = OptimizerRun.Drive("", problem, seed, model.EvaluateCandidate, 33);
+            (double[] best, Evaluation evaluation) = run.Best();
+            Assert.IsTrue(problem.IsFeasible(evaluation), $"seed {seed}: best ({string.Join(", ", best)}) is infeasible");
+            Assert.IsGreaterThanOrEqualTo(0.99 * model.Optimum.Objective, evaluation.Objective, $"seed {seed}: best {evaluation.Objective / model.Optimum.Objective:P2} of the optimum");
+            Assert.IsLessThanOrEqualTo(model.Optimum.Objective * (1 + 1e-9), evaluation.Objective, "a feasible point cannot beat the optimum");
+        }
+    }
+
+    /// <summary>The original client asks for Genetic_Algo with 1000 evaluations: its answer must satisfy every CV limit.</summary>
+    [TestMethod]
+    [DataRow("plant6-linear")]
+    [DataRow("plant8-nonlinear")]
+    public void GeneticAlgorithmWith1000EvaluationsEndsFeasibleOnAPlant(string id)
+    {
+        BuiltInModel model = Model(id);
+        for (int seed = 1; seed <= 3; seed++)
+        {
+            OptimizationProblem problem = model.CreateProblem(1000);
+            OptimizerRun run = OptimizerRun.Drive("Genetic_Algo", problem, seed, model.EvaluateCandidate, 1000);
+            Assert.IsTrue(run.Optimizer.Best!.IsFeasible, $"seed {seed}: Genetic_Algo's answer breaks a CV limit");
+            Assert.IsGreaterThanOrEqualTo(0.9 * model.Optimum.Objective, run.Optimizer.Best.Objective, $"seed {seed}");
+        }
+    }
+
     [TestMethod]
     public void FailedEvaluationsAreNeverTheAnswerAndDoNotDerailTheSearch()
     {

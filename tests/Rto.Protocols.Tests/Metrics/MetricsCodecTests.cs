@@ -60,16 +60,20 @@ public sealed class MetricsCodecTests
         for (int at = 0; at <= replies.Length; at++)
         {
             var results = new List<(bool Ok, string Body)>();
+            var reader = new MetricsResponseReader();
             byte[] pending = [];
             foreach (byte[] chunk in new[] { replies[..at], replies[at..] })
             {
                 ReadOnlySequence<byte> buffer = Segments.Of(pending, chunk);
-                while (MetricsResponseReader.TryRead(ref buffer, out MetricsResponse response))
+                SequencePosition consumed = buffer.Start, examined = buffer.End;
+                while (reader.TryParseMessage(buffer.Slice(consumed), ref consumed, ref examined, out MetricsResponse response))
                 {
+                    Assert.AreEqual(MessageStatus.Valid, response.Status);
                     results.Add((response.IsOk, Encoding.UTF8.GetString(response.Body)));
                 }
 
-                pending = buffer.ToArray();
+                Assert.AreEqual(buffer.End, examined, "a reader that needs more has looked at everything");
+                pending = buffer.Slice(consumed).ToArray();
             }
 
             Assert.AreEqual(0, pending.Length);
@@ -78,10 +82,14 @@ public sealed class MetricsCodecTests
     }
 
     [TestMethod]
-    public void RejectsAReplyWithAnUnknownStatus()
+    public void AReplyWithAnUnknownStatusIsMalformed()
     {
-        var buffer = new ReadOnlySequence<byte>("hello\n\n"u8.ToArray());
-        Assert.ThrowsExactly<FormatException>(() => MetricsResponseReader.TryRead(ref buffer, out _));
+        var buffer = new ReadOnlySequence<byte>("hello\n\nok\n\n"u8.ToArray());
+        SequencePosition consumed = buffer.Start, examined = buffer.End;
+        Assert.IsTrue(new MetricsResponseReader().TryParseMessage(buffer, ref consumed, ref examined, out MetricsResponse response));
+        Assert.AreEqual(MessageStatus.Malformed, response.Status);
+        Assert.AreEqual("hello", Encoding.UTF8.GetString(response.Body), "the body of a malformed reply is the reply, for the error message");
+        Assert.AreEqual(7, buffer.Slice(buffer.Start, consumed).Length, "only the malformed reply is consumed");
     }
 
     [TestMethod]

@@ -1,7 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 using Rto.Client.Jobs;
-using Rto.Client.Messaging;
+using Rto.Client.Messenger;
 using Rto.Client.Meters;
 using Rto.Client.Metrics;
 using Rto.Client.Optimization;
@@ -54,13 +54,13 @@ public sealed class ConsoleBrowserTests
     [TestMethod]
     public async Task An_optimization_session_chart_gains_points_as_iterations_arrive()
     {
-        await using var client = new RtoClient(s_server.OptimizationAddress);
-        var definition = new RtoSessionDefinition(
+        await using var client = await OptimizationClient.ConnectAsync("127.0.0.1", s_server.OptimizationEndPoint.Port);
+        var definition = new OptimizationSessionDefinition(
             [new ManipulatedVariable("feed", -5, 5, Name: "feed rate"), new ManipulatedVariable("temp", -5, 5, Name: "temperature")],
             [new ControlledVariable("load", -1, 2.5, "column load"), new ControlledVariable("purity", Lower: 0.2, Name: "purity")],
             MaxIterations: 40);
         string id = await client.StartAsync(definition);
-        RtoIteration iteration = await client.IterateAsync(id, null);
+        OptimizationIteration iteration = await client.IterateAsync(id, null);
         async Task EvaluateAsync(int count)
         {
             for (int i = 0; i < count; i++)
@@ -71,13 +71,13 @@ public sealed class ConsoleBrowserTests
 
         // Two more sessions, one run to its end and one paused, for the table's other states.
         string completed = await client.StartAsync(definition with { MaxIterations = 6, Method = "TestStepOpt" });
-        for (RtoIteration other = await client.IterateAsync(completed, null); other.State != RtoIterationState.Completed;)
+        for (OptimizationIteration other = await client.IterateAsync(completed, null); other.State != OptimizationIterationState.Completed;)
         {
             other = await client.IterateAsync(completed, Evaluate(other));
         }
 
         string paused = await client.StartAsync(definition with { MaxIterations = 60, Method = "EvolutionaryOpt" });
-        RtoIteration last = await client.IterateAsync(paused, null);
+        OptimizationIteration last = await client.IterateAsync(paused, null);
         for (int i = 0; i < 9; i++)
         {
             last = await client.IterateAsync(paused, Evaluate(last));
@@ -117,11 +117,11 @@ public sealed class ConsoleBrowserTests
     }
 
     /// <summary>A made-up plant: a bowl with a ripple as the objective, two CVs that fight it.</summary>
-    private static RtoEvaluation Evaluate(RtoIteration candidate)
+    private static OptimizationEvaluation Evaluate(OptimizationIteration candidate)
     {
         double x = candidate.Mvs[0], y = candidate.Mvs[1];
         double objective = Math.Pow(x - 1, 2) + Math.Pow(y + 2, 2) + (0.3 * Math.Sin(3 * x));
-        return new RtoEvaluation(objective, new Dictionary<string, double> { ["load"] = x - (0.5 * y), ["purity"] = 1 - (0.05 * ((x * x) + (y * y))) });
+        return new OptimizationEvaluation(objective, new Dictionary<string, double> { ["load"] = x - (0.5 * y), ["purity"] = 1 - (0.05 * ((x * x) + (y * y))) });
     }
 
     [TestMethod]
@@ -132,7 +132,7 @@ public sealed class ConsoleBrowserTests
 
         // A minute of readings from every meter, streamed in steps so the power calculator sees them arrive.
         DateTime start = DateTime.Now.AddSeconds(-60);
-        await using (MeterClient meters = await MeterClient.ConnectAsync(s_server.MetersEndPoint))
+        await using (var meters = await MetersClient.ConnectAsync(s_server.MetersEndPoint))
         {
             for (int step = 0; step < 30; step++)
             {
@@ -162,11 +162,11 @@ public sealed class ConsoleBrowserTests
     {
         long t = MeterTimestamp.FromDateTime(at);
         double phase = i / 40.0;
-        yield return new MeterReading(MeterClient.ParseIPv4("10.0.0.1"), t, 100 + (6 * Math.Sin(phase)));
-        yield return new MeterReading(MeterClient.ParseIPv4("10.0.0.4"), t, 228 + (9 * Math.Sin(phase + 1)));
-        yield return new MeterReading(MeterClient.ParseIPv4("10.0.0.2"), t, 0.3 + (0.12 * Math.Sin(phase * 1.7)));
-        yield return new MeterReading(MeterClient.ParseIPv4("10.0.0.3"), t, 0.6 + (0.25 * Math.Cos(phase)));
-        yield return new MeterReading(MeterClient.ParseIPv4("10.0.0.5"), t, 2.5 + Math.Sin(phase * 0.8));
+        yield return new MeterReading(MetersClient.ParseIPv4("10.0.0.1"), t, 100 + (6 * Math.Sin(phase)));
+        yield return new MeterReading(MetersClient.ParseIPv4("10.0.0.4"), t, 228 + (9 * Math.Sin(phase + 1)));
+        yield return new MeterReading(MetersClient.ParseIPv4("10.0.0.2"), t, 0.3 + (0.12 * Math.Sin(phase * 1.7)));
+        yield return new MeterReading(MetersClient.ParseIPv4("10.0.0.3"), t, 0.6 + (0.25 * Math.Cos(phase)));
+        yield return new MeterReading(MetersClient.ParseIPv4("10.0.0.5"), t, 2.5 + Math.Sin(phase * 0.8));
     }
 
     [TestMethod]
@@ -201,13 +201,13 @@ public sealed class ConsoleBrowserTests
     public async Task Jobs_show_running_and_queued_with_elapsed_time_then_their_results_and_errors()
     {
         string sample = Path.Combine(s_server.JobsRoot, "sample");
-        JobResponse done = await JobClient.SendOnceAsync(s_server.JobsEndPoint, new JobRequest { Directory = sample, Base = "time_series.parquet", File = "stats.task" });
+        JobResponse done = await JobsClient.SendOnceAsync(s_server.JobsEndPoint, new JobRequest { Directory = sample, Base = "time_series.parquet", File = "stats.task" });
         Assert.IsTrue(done.IsComplete, done.DiscriptionText);
-        JobResponse failed = await JobClient.SendOnceAsync(s_server.JobsEndPoint, new JobRequest { Directory = sample, Base = "time_series.parquet", File = "missing.task" });
+        JobResponse failed = await JobsClient.SendOnceAsync(s_server.JobsEndPoint, new JobRequest { Directory = sample, Base = "time_series.parquet", File = "missing.task" });
         Assert.IsFalse(failed.IsComplete);
 
         // Two slots: two held jobs run, the third waits.
-        Task<JobResponse>[] held = [.. Enumerable.Range(1, 3).Select(i => JobClient.SendOnceAsync(s_server.JobsEndPoint, new JobRequest { Directory = sample, Base = "time_series.parquet", File = $"held-{i}.task" }))];
+        Task<JobResponse>[] held = [.. Enumerable.Range(1, 3).Select(i => JobsClient.SendOnceAsync(s_server.JobsEndPoint, new JobRequest { Directory = sample, Base = "time_series.parquet", File = $"held-{i}.task" }))];
         await using ConsolePage page = await s_browser.OpenAsync(Page("/ui/jobs"));
         await Expect(page["#running tbody tr"]).ToHaveCountAsync(2);
         await Expect(page["#queued tbody tr"]).ToHaveCountAsync(1);
@@ -227,7 +227,7 @@ public sealed class ConsoleBrowserTests
     [TestMethod]
     public async Task Chat_messages_appear_as_they_are_sent()
     {
-        using var chat = new MessengerClient(s_server.MessengerAddress);
+        await using var chat = await MessengerClient.ConnectAsync("127.0.0.1", s_server.MessengerEndPoint.Port);
         await chat.SendAsync("operator", "Starting the morning optimization run on column 2");
         await using ConsolePage page = await s_browser.OpenAsync(Page("/ui/messenger"));
         await Expect(page["#messages li"].Filter(new() { HasText = "morning optimization run" })).ToHaveCountAsync(1);

@@ -85,11 +85,11 @@ public sealed class ConsoleStreamTests
         await events.WaitForAsync(e => e.GetProperty("counters").GetProperty("accepted").GetInt64() == 0, "the first, empty state");
 
         // Readings as fast as one connection can send them, for three seconds.
-        uint meter = MeterClient.ParseIPv4("10.0.0.1");
+        uint meter = MetersClient.ParseIPv4("10.0.0.1");
         long sent = 0, t0 = MeterTimestamp.FromDateTime(DateTime.Now);
         var blast = Stopwatch.StartNew();
         long from = Stopwatch.GetTimestamp();
-        await using (MeterClient client = await MeterClient.ConnectAsync(server.MetersEndPoint))
+        await using (var client = await MetersClient.ConnectAsync(server.MetersEndPoint))
         {
             while (blast.Elapsed < TimeSpan.FromSeconds(3))
             {
@@ -114,13 +114,13 @@ public sealed class ConsoleStreamTests
         string id;
         await using (TestServer before = await TestServer.StartAsync(data))
         {
-            await using var client = new RtoClient(before.OptimizationAddress);
-            id = await client.StartAsync(new RtoSessionDefinition([new ManipulatedVariable("x", -2, 2)], [new ControlledVariable("c", Upper: 1)], MaxIterations: 20) { Maximize = true });
-            RtoIteration iteration = await client.IterateAsync(id, null);
+            await using var client = await OptimizationClient.ConnectAsync("127.0.0.1", before.OptimizationEndPoint.Port);
+            id = await client.StartAsync(new OptimizationSessionDefinition([new ManipulatedVariable("x", -2, 2)], [new ControlledVariable("c", Upper: 1)], MaxIterations: 20) { Maximize = true });
+            OptimizationIteration iteration = await client.IterateAsync(id, null);
             for (int i = 0; i < 6; i++)
             {
                 double x = iteration.Mvs[0];
-                iteration = await client.IterateAsync(id, new RtoEvaluation(-(x * x), new Dictionary<string, double> { ["c"] = x }));
+                iteration = await client.IterateAsync(id, new OptimizationEvaluation(-(x * x), new Dictionary<string, double> { ["c"] = x }));
             }
         }
 
@@ -143,9 +143,9 @@ public sealed class ConsoleStreamTests
         Assert.AreEqual(first.GetProperty("best").GetProperty("objective").GetDouble(), best[^1]);
 
         // The next evaluation arrives as an update of its own.
-        await using var again = new RtoClient(server.OptimizationAddress);
-        RtoIteration next = await again.IterateAsync(id, null);
-        await again.IterateAsync(id, new RtoEvaluation(-1, new Dictionary<string, double> { ["c"] = next.Mvs[0] }));
+        await using var again = await OptimizationClient.ConnectAsync("127.0.0.1", server.OptimizationEndPoint.Port);
+        OptimizationIteration next = await again.IterateAsync(id, null);
+        await again.IterateAsync(id, new OptimizationEvaluation(-1, new Dictionary<string, double> { ["c"] = next.Mvs[0] }));
         JsonElement update = await events.WaitForAsync(e => !e.GetProperty("reset").GetBoolean() && e.GetProperty("added").GetArrayLength() > 0, "the 7th evaluation");
         Assert.AreEqual(7, update.GetProperty("added")[0].GetProperty("n").GetInt32());
 

@@ -21,12 +21,12 @@ public sealed class OtlpExportTests
             await metrics.ExpectAsync("ok\n\nok\n\nerror\nwrong command\n\n");
         }
 
-        await using (var optimization = new RtoClient(server.OptimizationAddress))
+        await using (var optimization = await OptimizationClient.ConnectAsync("127.0.0.1", server.OptimizationEndPoint.Port))
         {
             await optimization.GetStatusAsync();
         }
 
-        JobResponse job = await JobClient.SendOnceAsync(server.JobsEndPoint, new JobRequest { Directory = server.JobsRoot, Base = "absent.parquet", File = "absent.task" });
+        JobResponse job = await JobsClient.SendOnceAsync(server.JobsEndPoint, new JobRequest { Directory = server.JobsRoot, Base = "absent.parquet", File = "absent.task" });
         Assert.IsFalse(job.IsComplete);
 
         await WaitForAsync(() => collector.Metrics.Any(m => m.Scope == "Rto.Server" && m.Name == "rto.requests" && m.Attributes.GetValueOrDefault("endpoint") == "metrics" && m.Value == 3), "rto.requests of the metrics endpoint, 3");

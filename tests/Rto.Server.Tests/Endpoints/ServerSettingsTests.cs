@@ -15,6 +15,9 @@ public sealed class ServerSettingsTests
     [DataRow("--Health:Address=nowhere", "Health:Address 'nowhere' is not an IP address.")]
     [DataRow("--Meters:HttpPort=-2", "Meters:HttpPort must be between -1 and 65535, not -2.")]
     [DataRow("--Optimization:MaxSessions=0", "Optimization:MaxSessions (0)")]
+    [DataRow("--Messenger:MaxConnections=0", "Messenger:MaxConnections must be at least 1, not 0.")]
+    [DataRow("--Jobs:FrameTimeout=-00:00:01", "Jobs:FrameTimeout must be between 00:00:00 (off) and 49.00:00:00, not -00:00:01.")]
+    [DataRow("--Meters:IdleTimeout=60.00:00:00", "Meters:IdleTimeout must be between 00:00:00 (off) and 49.00:00:00, not 60.00:00:00.")]
     public async Task A_bad_endpoint_setting_is_named_when_the_server_starts(string setting, string message)
     {
         InvalidOperationException error = await Assert.ThrowsExactlyAsync<InvalidOperationException>(() => TestServer.StartAsync(null, setting));

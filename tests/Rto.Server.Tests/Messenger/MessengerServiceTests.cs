@@ -4,7 +4,8 @@ using Grpc.Core;
 using Grpc.Net.Client;
 using Grpc.Reflection.V1Alpha;
 using Microsoft.Extensions.DependencyInjection;
-using Rto.Client.Messaging;
+using Rto.Client;
+using Rto.Client.Messenger;
 using Rto.Server.Messenger;
 using static Rto.Server.Tests.Messenger.MessengerTestKit;
 
@@ -18,7 +19,7 @@ public sealed class MessengerServiceTests
     public async Task SendReturnsTheTimeTheServerAcceptedTheMessage()
     {
         await using TestServer server = await TestServer.StartAsync();
-        using var client = new MessengerClient(server.MessengerAddress, FastOptions);
+        await using var client = await ConnectClientAsync(server);
         await client.SendAsync("warm", "up"); // connection set-up is not part of the window below
 
         DateTimeOffset before = DateTimeOffset.UtcNow;
@@ -34,7 +35,7 @@ public sealed class MessengerServiceTests
     public async Task TenSendsGetStrictlyAscendingTimesAsTimesAndAsText()
     {
         await using TestServer server = await TestServer.StartAsync();
-        using var client = new MessengerClient(server.MessengerAddress, FastOptions);
+        await using var client = await ConnectClientAsync(server);
 
         List<Timestamp> times = [];
         for (int i = 0; i < 10; i++)
@@ -53,7 +54,7 @@ public sealed class MessengerServiceTests
     public async Task AReaderOpenedBeforeTheSendsGetsExactlyThoseMessagesInOrder()
     {
         await using TestServer server = await TestServer.StartAsync();
-        using var client = new MessengerClient(server.MessengerAddress, FastOptions);
+        await using var client = await ConnectClientAsync(server);
         using MessageSubscription reader = await client.SubscribeAsync();
 
         List<ChatMessage> sent = [];
@@ -69,7 +70,7 @@ public sealed class MessengerServiceTests
     public async Task AReaderOpenedLaterMissesTheEarlierMessages()
     {
         await using TestServer server = await TestServer.StartAsync();
-        using var client = new MessengerClient(server.MessengerAddress, FastOptions);
+        await using var client = await ConnectClientAsync(server);
         await client.SendAsync("alice", "before 1");
         await client.SendAsync("alice", "before 2");
 
@@ -84,8 +85,8 @@ public sealed class MessengerServiceTests
     public async Task TwoReadersBothGetEveryMessageTheirOwnIncluded()
     {
         await using TestServer server = await TestServer.StartAsync();
-        using var alice = new MessengerClient(server.MessengerAddress, FastOptions);
-        using var bob = new MessengerClient(server.MessengerAddress, FastOptions);
+        await using var alice = await ConnectClientAsync(server);
+        await using var bob = await ConnectClientAsync(server);
         using MessageSubscription aliceReader = await alice.SubscribeAsync();
         using MessageSubscription bobReader = await bob.SubscribeAsync();
 
@@ -107,9 +108,9 @@ public sealed class MessengerServiceTests
         ChatRoom room = server.Services.GetRequiredService<ChatRoom>();
 
         // Separate clients, as separate processes would be: no shared HTTP/2 connection window.
-        using var slow = new MessengerClient(server.MessengerAddress, FastOptions);
-        using var fast = new MessengerClient(server.MessengerAddress, FastOptions);
-        using var sender = new MessengerClient(server.MessengerAddress, FastOptions);
+        await using var slow = await ConnectClientAsync(server);
+        await using var fast = await ConnectClientAsync(server);
+        await using var sender = await ConnectClientAsync(server);
         using MessageSubscription slowReader = await slow.SubscribeAsync();
         using MessageSubscription fastReader = await fast.SubscribeAsync();
 
@@ -140,7 +141,7 @@ public sealed class MessengerServiceTests
                 slowGot.Add(message.SendTime);
             }
         });
-        Assert.AreEqual(MessengerClientError.FellBehind, error.Error);
+        Assert.AreEqual(ClientErrorKind.FellBehind, error.ErrorKind);
         StringAssert.Contains(error.Message, "fell more than 16 messages behind");
         Assert.IsLessThan(Count, slowGot.Count);
         CollectionAssert.AreEqual(sent.Take(slowGot.Count).ToList(), slowGot);
@@ -151,8 +152,8 @@ public sealed class MessengerServiceTests
     public async Task UnderDropOldestASlowReaderKeepsTheNewestMessagesInOrder()
     {
         await using TestServer server = await TestServer.StartAsync(null, "--Messenger:StreamBufferCapacity=16", "--Messenger:SlowReader=DropOldest");
-        using var slow = new MessengerClient(server.MessengerAddress, FastOptions);
-        using var sender = new MessengerClient(server.MessengerAddress, FastOptions);
+        await using var slow = await ConnectClientAsync(server);
+        await using var sender = await ConnectClientAsync(server);
         using MessageSubscription slowReader = await slow.SubscribeAsync();
 
         const int Count = 500;
@@ -193,7 +194,7 @@ public sealed class MessengerServiceTests
         const int PerSender = 100;
         const int Total = Senders * PerSender;
 
-        var readerClients = Enumerable.Range(0, 3).Select(_ => new MessengerClient(server.MessengerAddress, FastOptions)).ToList();
+        List<MessengerClient> readerClients = [.. await Task.WhenAll(Enumerable.Range(0, 3).Select(_ => ConnectClientAsync(server)))];
         var subscriptions = new List<MessageSubscription>();
         try
         {
@@ -241,7 +242,7 @@ public sealed class MessengerServiceTests
     public async Task StoppingTheServerEndsOpenStreamsPromptly()
     {
         TestServer server = await TestServer.StartAsync();
-        using var client = new MessengerClient(server.MessengerAddress, FastOptions);
+        await using var client = await ConnectClientAsync(server);
         using MessageSubscription idle = await client.SubscribeAsync();
         using MessageSubscription stalled = await client.SubscribeAsync(); // never read at all
         Task<List<ChatMessage>> reading = idle.ReadAsync(1);
@@ -251,7 +252,8 @@ public sealed class MessengerServiceTests
         stopping.Stop();
 
         MessengerClientException error = await Assert.ThrowsExactlyAsync<MessengerClientException>(() => reading);
-        Assert.AreEqual(MessengerClientError.Unavailable, error.Error);
+        Assert.AreEqual(ClientErrorKind.ConnectionLost, error.ErrorKind);
+        Assert.AreEqual(StatusCode.Unavailable, error.StatusCode);
         Assert.IsLessThan(TimeSpan.FromSeconds(3), stopping.Elapsed, "open streams must not hold up shutdown");
     }
 
@@ -275,15 +277,15 @@ public sealed class MessengerServiceTests
     public async Task AMessageOverTheSizeLimitIsRejected()
     {
         await using TestServer server = await TestServer.StartAsync(null, "--Messenger:MaxMessageSize=1024");
-        using var client = new MessengerClient(server.MessengerAddress, FastOptions);
+        await using var client = await ConnectClientAsync(server);
 
         MessengerClientException error = await Assert.ThrowsExactlyAsync<MessengerClientException>(() => client.SendAsync("alice", new string('z', 2048)));
-        Assert.AreEqual(MessengerClientError.Rejected, error.Error);
+        Assert.AreEqual(ClientErrorKind.Rejected, error.ErrorKind);
         await client.SendAsync("alice", "small enough");
     }
 
     [TestMethod]
-    public async Task SendingToAServerThatIsNotThereFailsFastAsUnavailable()
+    public async Task ConnectingToAServerThatIsNotThereFailsFast()
     {
         int port;
         await using (TestServer gone = await TestServer.StartAsync())
@@ -291,10 +293,28 @@ public sealed class MessengerServiceTests
             port = gone.MessengerEndPoint.Port;
         }
 
-        using var client = new MessengerClient($"127.0.0.1:{port}", FastOptions);
+        var elapsed = Stopwatch.StartNew();
+        MessengerClientException error = await Assert.ThrowsExactlyAsync<MessengerClientException>(() => MessengerClient.ConnectAsync("127.0.0.1", port, FastOptions));
+        Assert.AreEqual(ClientErrorKind.ConnectFailed, error.ErrorKind);
+        StringAssert.Contains(error.Message, $"127.0.0.1:{port}");
+        Assert.IsLessThan(FastOptions.ConnectTimeout, elapsed.Elapsed, "a refused connection is reported as such, not after the connect timeout");
+    }
+
+    [TestMethod]
+    public async Task AClientOverItsOwnChannelStartsWithoutAServerAndFailsItsCallsAsUnavailable()
+    {
+        int port;
+        await using (TestServer gone = await TestServer.StartAsync())
+        {
+            port = gone.MessengerEndPoint.Port;
+        }
+
+        using var channel = GrpcChannel.ForAddress(GrpcAddress.Create("127.0.0.1", port));
+        using var client = new MessengerClient(channel, FastOptions);
         var elapsed = Stopwatch.StartNew();
         MessengerClientException error = await Assert.ThrowsExactlyAsync<MessengerClientException>(() => client.SendAsync("alice", "anyone?"));
-        Assert.AreEqual(MessengerClientError.Unavailable, error.Error);
+        Assert.AreEqual(ClientErrorKind.ConnectionLost, error.ErrorKind);
+        Assert.AreEqual(StatusCode.Unavailable, error.StatusCode);
         Assert.IsLessThan(TimeSpan.FromSeconds(2), elapsed.Elapsed);
         await Assert.ThrowsExactlyAsync<MessengerClientException>(() => client.SubscribeAsync());
     }

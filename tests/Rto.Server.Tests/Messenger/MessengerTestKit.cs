@@ -1,4 +1,4 @@
-using Rto.Client.Messaging;
+using Rto.Client.Messenger;
 
 namespace Rto.Server.Tests.Messenger;
 
@@ -10,9 +10,13 @@ internal static class MessengerTestKit
     public static MessengerClientOptions FastOptions => new()
     {
         ConnectTimeout = TimeSpan.FromSeconds(2),
-        SendTimeout = TimeSpan.FromSeconds(5),
+        RequestTimeout = TimeSpan.FromSeconds(5),
         OpenTimeout = TimeSpan.FromSeconds(5),
     };
+
+    /// <summary>Connects a client of its own (its own HTTP/2 connection) to <paramref name="server"/>'s messenger endpoint.</summary>
+    public static Task<MessengerClient> ConnectClientAsync(TestServer server) =>
+        MessengerClient.ConnectAsync("127.0.0.1", server.MessengerEndPoint.Port, FastOptions);
 
     /// <summary>Reads exactly <paramref name="count"/> messages, failing after <see cref="WaitLimit"/>.</summary>
     public static async Task<List<ChatMessage>> ReadAsync(this MessageSubscription subscription, int count)

@@ -1,5 +1,5 @@
 using Google.Protobuf.WellKnownTypes;
-using Rto.Client.Messaging;
+using Rto.Client.Messenger;
 using Rto.Server.Messenger;
 
 namespace Rto.Server.Tests.Messenger;

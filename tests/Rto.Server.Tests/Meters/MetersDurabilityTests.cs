@@ -1,5 +1,6 @@
 using System.Net.Http.Json;
 using System.Text.Json;
+using Rto.Client;
 using Rto.Client.Meters;
 using Rto.Protocols.Meters;
 
@@ -14,8 +15,8 @@ namespace Rto.Server.Tests.Meters;
 public sealed class MetersDurabilityTests
 {
     private static readonly long T0 = MeterTimestamp.FromDateTime(new DateTime(2024, 4, 27, 14, 0, 0));
-    private static readonly uint Voltage = MeterClient.ParseIPv4("10.0.0.1");
-    private static readonly uint Current = MeterClient.ParseIPv4("10.0.0.2");
+    private static readonly uint Voltage = MetersClient.ParseIPv4("10.0.0.1");
+    private static readonly uint Current = MetersClient.ParseIPv4("10.0.0.2");
 
     private static HttpClient Http(ServerProcess server) => new() { BaseAddress = new Uri($"http://127.0.0.1:{server.MetersHttpEndPoint.Port}") };
 
@@ -53,7 +54,7 @@ public sealed class MetersDurabilityTests
         await using (ServerProcess server = await ServerProcess.StartAsync(data, $"--Meters:Fsync={fsync}", "--Meters:WindowSize=100000"))
         {
             using HttpClient http = Http(server);
-            MeterClient client = await MeterClient.ConnectAsync(server.MetersEndPoint);
+            MetersClient client = await MetersClient.ConnectAsync(server.MetersEndPoint);
             using var stop = new CancellationTokenSource();
             Task streaming = Task.Run(async () =>
             {
@@ -71,9 +72,9 @@ public sealed class MetersDurabilityTests
             {
                 await streaming;
             }
-            catch (MeterClientException ex)
+            catch (MetersClientException ex)
             {
-                Assert.AreEqual(MeterClientError.ConnectionLost, ex.Error);
+                Assert.AreEqual(ClientErrorKind.ConnectionLost, ex.ErrorKind);
             }
 
             await client.DisposeAsync();
@@ -95,7 +96,7 @@ public sealed class MetersDurabilityTests
         await using (ServerProcess server = await ServerProcess.StartAsync(data, settings))
         {
             using HttpClient http = Http(server);
-            await using (MeterClient client = await MeterClient.ConnectAsync(server.MetersEndPoint))
+            await using (MetersClient client = await MetersClient.ConnectAsync(server.MetersEndPoint))
             {
                 await client.SendManyAsync(Enumerable.Range(0, 1000).SelectMany(i => new[]
                 {
@@ -126,7 +127,7 @@ public sealed class MetersDurabilityTests
 
         // New data makes the calculator tick: exactly one new point, none for the replayed readings.
         int before = await CountAsync(again, "/meters/power");
-        await using (MeterClient client = await MeterClient.ConnectAsync(restarted.MetersEndPoint))
+        await using (MetersClient client = await MetersClient.ConnectAsync(restarted.MetersEndPoint))
         {
             await client.SendManyAsync([new MeterReading(Voltage, T0 + 5_000_000, 100), new MeterReading(Current, T0 + 5_000_000, 0.5)]);
         }

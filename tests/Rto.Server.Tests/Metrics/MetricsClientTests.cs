@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using Rto.Client;
 using Rto.Client.Metrics;
 
 namespace Rto.Server.Tests.Metrics;
@@ -9,7 +10,7 @@ namespace Rto.Server.Tests.Metrics;
 [TestClass]
 public sealed class MetricsClientTests
 {
-    private static readonly MetricsClientOptions s_fast = new() { ConnectTimeout = TimeSpan.FromSeconds(2), OperationTimeout = TimeSpan.FromMilliseconds(500) };
+    private static readonly MetricsClientOptions s_fast = new() { ConnectTimeout = TimeSpan.FromSeconds(2), RequestTimeout = TimeSpan.FromMilliseconds(500) };
 
     [TestMethod]
     public async Task PutsAndGetsRoundTripSortedByTimestamp()
@@ -79,37 +80,37 @@ public sealed class MetricsClientTests
     }
 
     [TestMethod]
-    public async Task AnErrorReplyBecomesAServerErrorAndTheClientStaysUsable()
+    public async Task AnErrorReplyIsARejectionAndTheClientStaysUsable()
     {
         await using TestServer server = await TestServer.StartAsync(null, "--Metrics:MaxLineLength=32");
         await using MetricsClient client = await MetricsClient.ConnectAsync(server.MetricsEndPoint);
 
         MetricsClientException error = await Assert.ThrowsExactlyAsync<MetricsClientException>(() => client.PutAsync(new string('k', 64), 1, 1));
-        Assert.AreEqual(MetricsClientError.ServerError, error.Error);
+        Assert.AreEqual(ClientErrorKind.Rejected, error.ErrorKind);
 
         await client.PutAsync("short", 2, 2);
         Assert.AreEqual(2.0, (await client.GetAsync("short"))["short"][0].Value);
     }
 
     [TestMethod]
-    public async Task AMalformedReplyBecomesAMalformedResponseError()
+    public async Task AMalformedReplyIsAProtocolViolation()
     {
         await using FakeServer fake = FakeServer.Start("bogus\n\n");
         await using MetricsClient client = await MetricsClient.ConnectAsync(fake.EndPoint, s_fast);
 
         MetricsClientException error = await Assert.ThrowsExactlyAsync<MetricsClientException>(() => client.PutAsync("k", 1, 1));
-        Assert.AreEqual(MetricsClientError.MalformedResponse, error.Error);
+        Assert.AreEqual(ClientErrorKind.ProtocolViolation, error.ErrorKind);
     }
 
     [TestMethod]
-    public async Task ASilentServerTimesOutWithinTheOperationTimeout()
+    public async Task ASilentServerTimesOutWithinTheRequestTimeout()
     {
         await using FakeServer fake = FakeServer.Start(reply: null);
         await using MetricsClient client = await MetricsClient.ConnectAsync(fake.EndPoint, s_fast);
 
         var clock = Stopwatch.StartNew();
         MetricsClientException error = await Assert.ThrowsExactlyAsync<MetricsClientException>(() => client.GetAsync("k"));
-        Assert.AreEqual(MetricsClientError.Timeout, error.Error);
+        Assert.AreEqual(ClientErrorKind.Timeout, error.ErrorKind);
         Assert.IsLessThan(TimeSpan.FromSeconds(5), clock.Elapsed);
     }
 
@@ -123,12 +124,12 @@ public sealed class MetricsClientTests
         await server.DisposeAsync();
 
         MetricsClientException error = await Assert.ThrowsExactlyAsync<MetricsClientException>(() => client.PutAsync("k", 2, 2));
-        Assert.AreEqual(MetricsClientError.ConnectionLost, error.Error);
+        Assert.AreEqual(ClientErrorKind.ConnectionLost, error.ErrorKind);
         await client.DisposeAsync();
     }
 
     [TestMethod]
-    public async Task ConnectingToNothingFailsWithConnectionLost()
+    public async Task ConnectingToNothingFailsWithConnectFailed()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
@@ -136,67 +137,7 @@ public sealed class MetricsClientTests
         listener.Stop();
 
         MetricsClientException error = await Assert.ThrowsExactlyAsync<MetricsClientException>(() => MetricsClient.ConnectAsync(endPoint, s_fast));
-        Assert.AreEqual(MetricsClientError.ConnectionLost, error.Error);
-    }
-
-    /// <summary>Accepts connections and answers every received chunk with a fixed reply, or never.</summary>
-    private sealed class FakeServer : IAsyncDisposable
-    {
-        private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
-        private readonly CancellationTokenSource _stop = new();
-        private readonly List<TcpClient> _accepted = [];
-        private Task _loop = Task.CompletedTask;
-
-        public IPEndPoint EndPoint => (IPEndPoint)_listener.LocalEndpoint;
-
-        public static FakeServer Start(string? reply)
-        {
-            var fake = new FakeServer();
-            fake._listener.Start();
-            fake._loop = fake.ServeAsync(reply);
-            return fake;
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            await _stop.CancelAsync();
-            _listener.Stop();
-            try
-            {
-                await _loop;
-            }
-            catch (Exception ex) when (ex is OperationCanceledException or SocketException or IOException)
-            {
-                // Stopped.
-            }
-
-            foreach (TcpClient client in _accepted)
-            {
-                client.Dispose();
-            }
-
-            _stop.Dispose();
-        }
-
-        private async Task ServeAsync(string? reply)
-        {
-            while (!_stop.IsCancellationRequested)
-            {
-                TcpClient client = await _listener.AcceptTcpClientAsync(_stop.Token);
-                _accepted.Add(client);
-                _ = Task.Run(async () =>
-                {
-                    NetworkStream stream = client.GetStream();
-                    byte[] buffer = new byte[4096];
-                    while (await stream.ReadAsync(buffer, _stop.Token) > 0)
-                    {
-                        if (reply is not null)
-                        {
-                            await stream.WriteAsync(Encoding.UTF8.GetBytes(reply), _stop.Token);
-                        }
-                    }
-                });
-            }
-        }
+        Assert.AreEqual(ClientErrorKind.ConnectFailed, error.ErrorKind);
+        Assert.IsInstanceOfType<ClientException>(error, "every client's exception derives from the one base");
     }
 }

@@ -3,7 +3,7 @@ using System.Net;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using Rto.Client.Messaging;
+using Rto.Client.Messenger;
 using Rto.Server.Tests.Messenger;
 
 namespace Rto.Server.Tests.Observability;
@@ -137,7 +137,7 @@ public sealed class ObservabilityTests
     {
         await using TestServer server = await TestServer.StartAsync();
         using var recorder = new InstrumentRecorder(server.Services);
-        using var client = new MessengerClient(server.MessengerAddress, MessengerTestKit.FastOptions);
+        await using var client = await MessengerTestKit.ConnectClientAsync(server);
 
         await client.SendAsync("ann", "hello");
 

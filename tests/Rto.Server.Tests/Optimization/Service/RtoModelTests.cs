@@ -1,12 +1,11 @@
 using Grpc.Core;
 using Grpc.Net.Client;
 using Grpc.RtoApi;
-using Rto.Client.Optimization;
 using static Rto.Server.Tests.Optimization.Service.RtoTestKit;
 
 namespace Rto.Server.Tests.Optimization.Service;
 
-/// <summary>DataProcessingService.CalculateCV on the built-in parabola4 model, and RtoClient driving it.</summary>
+/// <summary>DataProcessingService.CalculateCV on the built-in parabola4 model (<see cref="OptimizationClientTests"/> drives it through the client).</summary>
 [TestClass]
 public sealed class RtoModelTests
 {
@@ -82,49 +81,6 @@ public sealed class RtoModelTests
         Assert.AreEqual(expected, error.StatusCode, error.Status.Detail);
     }
 
-    [TestMethod]
-    public async Task RtoClientRunsParabola4ToCompletionThroughCalculateCv()
-    {
-        await using var client = new RtoClient(s_server.OptimizationAddress);
-        ManipulatedVariable[] mvs = [.. new[] { "x1", "x2", "x3", "x4" }.Select(x => new ManipulatedVariable(x, -10, 10))];
-        var definition = new RtoSessionDefinition(mvs, [new ControlledVariable("y", Lower: -1000)], MaxIterations: 40) { Maximize = true, ModelId = "parabola4" };
-        string session = await client.StartAsync(definition);
-        var reports = new List<RtoRunProgress>();
-        double bestSeen = double.NegativeInfinity;
-
-        RtoRunResult result = await client.RunAsync(session, ["y"], async (x, ct) =>
-        {
-            RtoModelResult model = await client.CalculateCvAsync(session, new Dictionary<string, double> { ["x1"] = x[0], ["x2"] = x[1], ["x3"] = x[2], ["x4"] = x[3] }, cancellationToken: ct);
-            bestSeen = Math.Max(bestSeen, model.Objective);
-            return (model.Objective, [model.Cvs["y"]], model.Succeeded);
-        }, new SynchronousProgress(reports.Add));
-
-        Assert.AreEqual(40, result.Evaluations);
-        Assert.HasCount(40, reports);
-        Assert.IsTrue(result.IsFeasible, result.Message);
-        Assert.HasCount(4, result.Mvs);
-        RtoModelResult best = await client.CalculateCvAsync(session, new Dictionary<string, double> { ["x1"] = result.Mvs[0], ["x2"] = result.Mvs[1], ["x3"] = result.Mvs[2], ["x4"] = result.Mvs[3] });
-        Assert.AreEqual(bestSeen, best.Objective, 1e-9, "the answer is the best point evaluated");
-        Assert.AreEqual(RtoIterationState.Completed, (await client.IterateAsync(session, null)).State);
-    }
-
-    [TestMethod]
-    public async Task RtoClientReportsRefusalsAsRtoClientExceptionWithTheServerMessage()
-    {
-        await using var client = new RtoClient(s_server.OptimizationAddress);
-
-        RtoClientException refused = await Assert.ThrowsExactlyAsync<RtoClientException>(() => client.StartAsync(new RtoSessionDefinition([], [], 10)));
-        RtoClientException unknown = await Assert.ThrowsExactlyAsync<RtoClientException>(() => client.IterateAsync(Guid.NewGuid().ToString(), null));
-
-        StringAssert.Contains(refused.Message, "no MVs");
-        StringAssert.Contains(unknown.Message, "Unknown session");
-    }
-
     private static IEnumerable<TagVal> Tags(params (string Id, double Value)[] values) =>
         values.Select(v => new TagVal { TagId = v.Id, NumericValue = v.Value, IsGood = true });
-
-    private sealed class SynchronousProgress(Action<RtoRunProgress> report) : IProgress<RtoRunProgress>
-    {
-        public void Report(RtoRunProgress value) => report(value);
-    }
 }
