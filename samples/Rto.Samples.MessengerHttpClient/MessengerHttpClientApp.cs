@@ -30,9 +30,11 @@ public static class MessengerHttpClientApp
         builder.Services.AddSingleton(new MessageBuffer(settings.BufferCapacity));
         // A channel of its own rather than MessengerClient.ConnectAsync: this app must start, and
         // answer 503, while the server is down; the channel connects on the first call and
-        // reconnects by itself when the server comes back. The container disposes it at shutdown.
-        builder.Services.AddSingleton(_ => GrpcChannel.ForAddress(GrpcAddress.Parse(settings.ServerAddress)));
-        builder.Services.AddSingleton(sp => new MessengerClient(sp.GetRequiredService<GrpcChannel>(), new MessengerClientOptions { RequestTimeout = settings.SendTimeout }));
+        // reconnects by itself when the server comes back. Its keep-alive pings notice a dead
+        // server behind a quiet stream. The container disposes it at shutdown.
+        var clientOptions = new MessengerClientOptions { RequestTimeout = settings.SendTimeout, OpenTimeout = settings.OpenTimeout };
+        builder.Services.AddSingleton(_ => MessengerClient.CreateChannel(GrpcAddress.Parse(settings.ServerAddress), clientOptions));
+        builder.Services.AddSingleton(sp => new MessengerClient(sp.GetRequiredService<GrpcChannel>(), clientOptions));
         builder.Services.AddSingleton<MessageStreamReader>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<MessageStreamReader>());
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
