@@ -5,12 +5,13 @@ namespace Rto.Samples.MessengerHttpClient;
 
 /// <summary>
 /// Keeps one <c>ReadMessages</c> stream open and copies what arrives into the
-/// <see cref="MessageBuffer"/>. A broken stream is reopened after a back-off that starts at
+/// <see cref="MessageBuffer"/>. A broken stream is reopened (on the next server, when there are
+/// several: <see cref="MessengerServers"/>) after a back-off that starts at
 /// <see cref="MessengerHttpSettings.ReconnectInitialDelay"/> and doubles (with jitter) up to
 /// <see cref="MessengerHttpSettings.ReconnectMaxDelay"/>; it resets once a stream opens.
 /// </summary>
 public sealed partial class MessageStreamReader(
-    MessengerClient client, MessageBuffer buffer, MessengerHttpSettings settings, ILogger<MessageStreamReader> logger) : BackgroundService
+    MessengerServers servers, MessageBuffer buffer, MessengerHttpSettings settings, ILogger<MessageStreamReader> logger) : BackgroundService
 {
     private readonly TaskCompletionSource _firstAttempt = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -39,7 +40,7 @@ public sealed partial class MessageStreamReader(
         }
         catch (TimeoutException)
         {
-            LogSlowStart(client.Address, wait.TotalSeconds);
+            LogSlowStart(servers.Address, wait.TotalSeconds);
         }
     }
 
@@ -65,19 +66,22 @@ public sealed partial class MessageStreamReader(
         TimeSpan delay = settings.ReconnectInitialDelay;
         while (!stoppingToken.IsCancellationRequested)
         {
+            Uri address = servers.Address;
             try
             {
-                using MessageSubscription subscription = await client.SubscribeAsync(stoppingToken);
+                using MessageSubscription subscription = await servers.SubscribeAsync(stoppingToken);
+                address = servers.Address;
                 delay = settings.ReconnectInitialDelay;
                 buffer.ForgetSent();
                 SetOpen(true);
-                LogOpened(client.Address);
+                LogOpened(address);
                 await foreach (ChatMessage message in subscription.ReadAllAsync(stoppingToken))
                 {
                     buffer.Add(new BufferedMessage(message.Author, message.Text, message.SendTimeText), message.SendTime);
                 }
 
-                LogEndedByServer(client.Address);
+                LogEndedByServer(address);
+                servers.MoveOn(address);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -86,6 +90,7 @@ public sealed partial class MessageStreamReader(
             catch (MessengerClientException ex)
             {
                 LogBroken(ex.ErrorKind, ex.Message, delay.TotalMilliseconds);
+                servers.MoveOn(address);
             }
             catch (Exception ex)
             {

@@ -28,13 +28,12 @@ public static class MessengerHttpClientApp
 
         builder.Services.AddSingleton(settings);
         builder.Services.AddSingleton(new MessageBuffer(settings.BufferCapacity));
-        // A channel of its own rather than MessengerClient.ConnectAsync: this app must start, and
-        // answer 503, while the server is down; the channel connects on the first call and
-        // reconnects by itself when the server comes back. Its keep-alive pings notice a dead
-        // server behind a quiet stream. The container disposes it at shutdown.
+        // One client per server address, each on a channel of its own rather than
+        // MessengerClient.ConnectAsync: this app must start, and answer 503, while the servers are
+        // down; a channel connects on the first call and reconnects by itself. Its keep-alive
+        // pings notice a dead server behind a quiet stream.
         var clientOptions = new MessengerClientOptions { RequestTimeout = settings.SendTimeout, OpenTimeout = settings.OpenTimeout };
-        builder.Services.AddSingleton(_ => MessengerClient.CreateChannel(GrpcAddress.Parse(settings.ServerAddress), clientOptions));
-        builder.Services.AddSingleton(sp => new MessengerClient(sp.GetRequiredService<GrpcChannel>(), clientOptions));
+        builder.Services.AddSingleton(_ => new MessengerServers(MessengerServers.Split(settings.ServerAddress), clientOptions));
         builder.Services.AddSingleton<MessageStreamReader>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<MessageStreamReader>());
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
@@ -52,15 +51,15 @@ public static class MessengerHttpClientApp
         configure?.Invoke(builder);
         WebApplication app = builder.Build();
 
-        app.MapGet("/", (MessageStreamReader reader) =>
-            Results.Ok(new { status = "ok", server = settings.ServerAddress, stream = reader.IsOpen ? "open" : "reconnecting" }));
+        app.MapGet("/", (MessageStreamReader reader, MessengerServers servers) =>
+            Results.Ok(new { status = "ok", server = servers.Address.ToString(), servers = servers.Addresses.Select(a => a.ToString()), stream = reader.IsOpen ? "open" : "reconnecting" }));
         app.MapPost("/sendMessage", SendMessageAsync);
         app.MapPost("/getAndFlushMessages", async (MessageBuffer buffer, MessageStreamReader reader, CancellationToken cancellationToken) =>
             Results.Ok(await buffer.FlushAsync(reader.IsOpen ? settings.FlushWait : TimeSpan.Zero, cancellationToken)));
         return app;
     }
 
-    private static async Task<IResult> SendMessageAsync(HttpRequest request, MessengerClient client, MessageBuffer buffer, CancellationToken cancellationToken)
+    private static async Task<IResult> SendMessageAsync(HttpRequest request, MessengerServers servers, MessageBuffer buffer, CancellationToken cancellationToken)
     {
         // The content type is not checked: `curl -d` sends JSON labelled as a form.
         string author, text;
@@ -84,7 +83,7 @@ public static class MessengerHttpClientApp
 
         try
         {
-            Timestamp sendTime = await client.SendAsync(author, text, cancellationToken);
+            Timestamp sendTime = await servers.SendAsync(author, text, cancellationToken);
             buffer.RecordSent(sendTime);
             return Results.Ok(new { sendTime = MessengerTime.ToText(sendTime) });
         }

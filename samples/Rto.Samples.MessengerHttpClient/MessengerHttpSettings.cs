@@ -10,7 +10,10 @@ namespace Rto.Samples.MessengerHttpClient;
 /// </summary>
 public sealed record MessengerHttpSettings
 {
-    /// <summary>The gRPC server, <c>host:port</c> or <c>http://host:port</c> (<c>MESSENGER_SERVER_ADDR</c>).</summary>
+    /// <summary>
+    /// The gRPC server, <c>host:port</c> or <c>http://host:port</c> (<c>MESSENGER_SERVER_ADDR</c>);
+    /// several, comma-separated, for the nodes of a cluster (failover in that order).
+    /// </summary>
     public string ServerAddress { get; init; } = "localhost:51075";
 
     /// <summary>The HTTP port (<c>MESSENGER_HTTP_PORT</c>); 0 picks a free one.</summary>
@@ -64,7 +67,16 @@ public sealed record MessengerHttpSettings
 
     private void Validate()
     {
-        _ = GrpcAddress.Parse(ServerAddress);
+        string[] addresses = MessengerServers.Split(ServerAddress);
+        if (addresses.Length == 0)
+        {
+            throw new InvalidOperationException("MESSENGER_SERVER_ADDR names no server.");
+        }
+
+        foreach (string address in addresses)
+        {
+            _ = GrpcAddress.Parse(address);
+        }
         if (HttpPort is < 0 or > 65535)
         {
             throw new InvalidOperationException($"MESSENGER_HTTP_PORT must be between 0 and 65535, not {HttpPort}.");

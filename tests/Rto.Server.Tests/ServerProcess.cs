@@ -25,6 +25,14 @@ internal sealed partial class ServerProcess : IAsyncDisposable
 
     public IPEndPoint MetersHttpEndPoint => EndPoint("meters-http");
 
+    /// <summary>The messenger endpoint as a client address, <c>127.0.0.1:port</c>.</summary>
+    public string MessengerAddress => $"127.0.0.1:{EndPoint("messenger").Port}";
+
+    public IPEndPoint HealthEndPoint => EndPoint("health");
+
+    /// <summary>Whether the process is still running.</summary>
+    public bool IsRunning => !_process.HasExited;
+
     /// <summary>The optimization gRPC endpoint (known once <see cref="StartAsync"/> returns).</summary>
     public Task<IPEndPoint> OptimizationEndPointAsync => Task.FromResult(EndPoint("optimization"));
 

@@ -15,6 +15,11 @@ internal static class LoadCommand
             return await MeterIngestLoad.RunAsync(args[1..]);
         }
 
+        if (args.Length > 0 && args[0] == "cluster")
+        {
+            return await ClusterLoad.RunAsync(args[1..]);
+        }
+
         if (args.Length > 0 && args[0] == "connections")
         {
             return await ConnectionAbuseLoad.RunAsync(args[1..]);

@@ -64,6 +64,18 @@ internal sealed class LoadConnection : IAsyncDisposable
     {
         requests.WriteTo(_output, count);
         await _output.FlushAsync(cancellation);
+        await ReceiveAsync(count, cancellation);
+    }
+
+    /// <summary>Sends <paramref name="count"/> encoded requests and waits for all their replies (untimed).</summary>
+    public async Task SendAllAsync(ReadOnlyMemory<byte> requests, int count, CancellationToken cancellation)
+    {
+        await _output.WriteAsync(requests, cancellation);
+        await ReceiveAsync(count, cancellation);
+    }
+
+    private async Task ReceiveAsync(int count, CancellationToken cancellation)
+    {
         long received = 0;
         while (received < count)
         {

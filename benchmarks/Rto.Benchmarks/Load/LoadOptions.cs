@@ -12,21 +12,36 @@ internal enum LoadMode
 
     /// <summary><c>get</c> of keys preloaded with a few points each.</summary>
     Get,
+
+    /// <summary>Put <c>--total</c> points, then report the bytes per point held in memory and on disk.</summary>
+    Size,
+
+    /// <summary>Fill a store with <c>--total</c> points through its API, close it, and time opening it again.</summary>
+    Restart,
 }
 
 /// <summary>The options of <c>load metrics</c>, parsed from <c>--name value</c> or <c>--name=value</c>.</summary>
 internal sealed class LoadOptions
 {
     public const string Usage = """
-        Usage: load metrics|meters|messenger|optimization|connections [options]   (load <target> --help for the others' options)
+        Usage: load metrics|meters|messenger|optimization|connections|cluster [options]   (load <target> --help for the others' options)
                load metrics [options]
           --connections N   TCP connections (default 16)
           --pipeline N      requests kept in flight per connection (default 256)
           --duration S      measured seconds (default 10)
           --warmup S        seconds run before measuring (default 2)
-          --mode put|get    put: append points; get: read keys holding --points points (default put)
-          --keys N          distinct keys per connection (default 1000)
+          --mode put|get|size|restart
+                            put: append points; get: read keys holding --points points (default put);
+                            size: put --total points, report bytes per point in memory and on disk;
+                            restart: fill a store with --total points (in-process), time reopening it
+          --keys N          distinct keys per connection (default 1000; for restart: in all)
           --points N        points per key preloaded for --mode get (default 4)
+          --total N         points for size/restart (default 12500000)
+          --values P        repeat|sine|random values for size/restart (default repeat)
+          --order O         increasing|decreasing timestamps per key for size/restart (default increasing)
+          --interval S      seconds between a key's timestamps for size/restart (default 1)
+          --data-dir PATH   with --port: the server's data directory, to measure its size
+          --set NAME=VALUE  a setting of the in-process server (repeatable), e.g. --set Metrics:Retention=1:00:00
           --host ADDRESS    server address (default 127.0.0.1)
           --port N          use a running server; without it the server is started in-process
           --fsync P         Always|Interval|Never for the in-process server (default Interval)
@@ -54,6 +69,18 @@ internal sealed class LoadOptions
     public FsyncPolicy Fsync { get; private set; } = FsyncPolicy.Interval;
 
     public int? ServerPid { get; private set; }
+
+    public long TotalPoints { get; private set; } = 12_500_000;
+
+    public ValuePattern Values { get; private set; } = ValuePattern.Repeat;
+
+    public TimeOrder Order { get; private set; } = TimeOrder.Increasing;
+
+    public int IntervalSeconds { get; private set; } = 1;
+
+    public string? DataDirectory { get; private set; }
+
+    public List<string> ServerSettings { get; } = [];
 
     public static LoadOptions Parse(string[] args)
     {
@@ -92,6 +119,12 @@ internal sealed class LoadOptions
             case "port": Port = Int(name, value, 1, 65535); break;
             case "fsync": Fsync = Enum<FsyncPolicy>(name, value); break;
             case "server-pid": ServerPid = Int(name, value, 1, int.MaxValue); break;
+            case "total": TotalPoints = long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out long total) && total > 0 ? total : throw new FormatException($"--total must be a positive integer, not '{value}'."); break;
+            case "values": Values = Enum<ValuePattern>(name, value); break;
+            case "order": Order = Enum<TimeOrder>(name, value); break;
+            case "interval": IntervalSeconds = Int(name, value, 1, 86_400); break;
+            case "data-dir": DataDirectory = value; break;
+            case "set": ServerSettings.Add("--" + value); break;
             default: throw new FormatException($"Unknown option --{name}.");
         }
     }

@@ -6,6 +6,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Rto.Server.Endpoints;
 using Rto.Server.Hosting;
 using Rto.Server.Metrics;
+using Rto.Server.Storage;
 
 namespace Rto.Benchmarks.Load;
 
@@ -22,6 +23,16 @@ internal static class MetricsLoadGenerator
 
     public static async Task<int> RunAsync(LoadOptions options)
     {
+        if (options.Mode == LoadMode.Size)
+        {
+            return await MetricsSizeLoad.RunAsync(options);
+        }
+
+        if (options.Mode == LoadMode.Restart)
+        {
+            return MetricsRestartLoad.Run(options);
+        }
+
         // A hard bound on the whole run, whatever the server does.
         using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(options.WarmupSeconds + options.DurationSeconds + 30));
         string? dataDirectory = null;
@@ -45,18 +56,7 @@ internal static class MetricsLoadGenerator
             else
             {
                 dataDirectory = Path.Combine(Path.GetTempPath(), "rto-load-" + Guid.NewGuid().ToString("N"));
-                server = RtoServer.Build(
-                [
-                    "--Metrics:Address=127.0.0.1",
-                    "--Metrics:Port=0",
-                    $"--Metrics:DataDirectory={dataDirectory}",
-                    $"--Metrics:Fsync={options.Fsync}",
-                    "--Logging:LogLevel:Default=Warning",
-                    "--Jobs:Enabled=false",
-                    "--Messenger:Enabled=false", "--Meters:Enabled=false", "--Health:Enabled=false", "--Console:Enabled=false", "--Optimization:Enabled=false",
-                ]);
-                await server.StartAsync(deadline.Token);
-                endPoint = server.Services.GetRequiredService<ServerEndpoints>().GetEndPoint(EndpointNames.Metrics);
+                (server, endPoint) = await StartServerAsync(dataDirectory, options.Fsync, options.ServerSettings, deadline.Token);
             }
 
             return await MeasureAsync(options, endPoint, server, deadline.Token);
@@ -79,6 +79,24 @@ internal static class MetricsLoadGenerator
                 Directory.Delete(dataDirectory, recursive: true);
             }
         }
+    }
+
+    /// <summary>Starts the real server in this process with only the metrics endpoint, on a free port.</summary>
+    internal static async Task<(WebApplication Server, IPEndPoint EndPoint)> StartServerAsync(string dataDirectory, FsyncPolicy fsync, IEnumerable<string> settings, CancellationToken cancellation)
+    {
+        WebApplication server = RtoServer.Build(
+        [
+            "--Metrics:Address=127.0.0.1",
+            "--Metrics:Port=0",
+            $"--Metrics:DataDirectory={dataDirectory}",
+            $"--Metrics:Fsync={fsync}",
+            "--Logging:LogLevel:Default=Warning",
+            "--Jobs:Enabled=false",
+            "--Messenger:Enabled=false", "--Meters:Enabled=false", "--Health:Enabled=false", "--Console:Enabled=false", "--Optimization:Enabled=false",
+            .. settings,
+        ]);
+        await server.StartAsync(cancellation);
+        return (server, server.Services.GetRequiredService<ServerEndpoints>().GetEndPoint(EndpointNames.Metrics));
     }
 
     private static async Task<int> MeasureAsync(LoadOptions options, IPEndPoint endPoint, WebApplication? server, CancellationToken deadline)
@@ -123,6 +141,7 @@ internal static class MetricsLoadGenerator
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"acknowledged: {acknowledged:N0} requests in {options.DurationSeconds} s = {acknowledged / options.DurationSeconds:N0} req/s, {errors} error replies"));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"latency (us): p50 {latency.PercentileMicroseconds(50):F0}  p90 {latency.PercentileMicroseconds(90):F0}  p99 {latency.PercentileMicroseconds(99):F0}  max {LatencyHistogram.ToMicroseconds(latency.MaxTicks):F0}"));
             Console.WriteLine(MemorySnapshot.Describe(before, after));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"summary: rps={acknowledged / options.DurationSeconds:F0} p50_ms={latency.PercentileMicroseconds(50) / 1000:F3} p99_ms={latency.PercentileMicroseconds(99) / 1000:F3} max_ms={LatencyHistogram.ToMicroseconds(latency.MaxTicks) / 1000:F3} errors={errors}"));
             bool consistent = true;
             if (server is not null)
             {

@@ -47,7 +47,8 @@ public class MetricStoreAppendBenchmarks
         // The keys exist before the measurement; only their points are new.
         foreach (byte[] key in _keys)
         {
-            _store.Commit(_store.Put(key, _timestamp, 0));
+            _store.Put(key, _timestamp, 0, out long position);
+            _store.Commit(position);
         }
     }
 
@@ -69,7 +70,7 @@ public class MetricStoreAppendBenchmarks
                 _timestamp++;
             }
 
-            position = _store.Put(keys[k], _timestamp, i);
+            _store.Put(keys[k], _timestamp, i, out position);
             k = k + 1 == keys.Length ? 0 : k + 1;
         }
 

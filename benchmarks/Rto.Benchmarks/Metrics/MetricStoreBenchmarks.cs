@@ -20,6 +20,7 @@ public class MetricStoreBenchmarks
     private readonly byte[] _putKey = "cpu.usage"u8.ToArray();
     private readonly byte[] _getKey = "get.10k"u8.ToArray();
     private readonly SinkBufferWriter _sink = new();
+    private readonly SeriesRun _run = new();
     private TempMetricStore? _temp;
     private MetricStore _store = null!;
 
@@ -65,7 +66,7 @@ public class MetricStoreBenchmarks
         long position = 0;
         for (int i = 0; i < PutsPerInvoke; i++)
         {
-            position = _store.Put(_putKey, FirstTimestamp + (i % ReplacePoints), i);
+            _store.Put(_putKey, FirstTimestamp + (i % ReplacePoints), i, out position);
         }
 
         _store.Commit(position);
@@ -78,7 +79,8 @@ public class MetricStoreBenchmarks
     {
         _sink.Reset();
         MetricsResponseWriter.WriteGetStart(_sink);
-        _store.WritePoints(_getKey, _sink);
+        _store.TryGetSeries(_getKey, out MetricSeries? series);
+        MetricStore.WritePoints(series!, _sink, _run);
         MetricsResponseWriter.WriteGetEnd(_sink);
         return _sink.Written;
     }
@@ -91,7 +93,7 @@ public class MetricStoreBenchmarks
         MetricsResponseWriter.WriteGetStart(_sink);
         foreach (MetricSeries series in _store.GetAllSeries())
         {
-            MetricStore.WritePoints(series, _sink);
+            MetricStore.WritePoints(series, _sink, _run);
         }
 
         MetricsResponseWriter.WriteGetEnd(_sink);
@@ -110,7 +112,7 @@ public class MetricStoreBenchmarks
         for (int i = 0; i < points; i++)
         {
             // Two-decimal values, typical of gauges, print as 3 to 5 digits.
-            position = _store.Put(key, FirstTimestamp + i, (i % 10_000) / 100.0);
+            _store.Put(key, FirstTimestamp + i, (i % 10_000) / 100.0, out position);
         }
 
         _store.Commit(position);
@@ -122,7 +124,7 @@ public class MetricStoreBenchmarks
         var check = new ArrayBufferWriter<byte>();
         foreach (MetricSeries series in _store.GetAllSeries())
         {
-            MetricStore.WritePoints(series, check);
+            MetricStore.WritePoints(series, check, _run);
         }
 
         int lines = check.WrittenSpan.Count((byte)'\n');

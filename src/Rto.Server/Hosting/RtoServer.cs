@@ -1,3 +1,4 @@
+using Rto.Server.Cluster;
 using Rto.Server.Console;
 using Rto.Server.Endpoints;
 using Rto.Server.Health;
@@ -26,6 +27,7 @@ public static class RtoServer
         // Under systemd: notify readiness, log to the journal, stop cleanly on SIGTERM. A no-op elsewhere.
         builder.Host.UseSystemd();
         builder.AddServerEndpoints();
+        builder.AddCluster();           // NATS JetStream, only with Cluster:Nats (docs/cluster.md)
 
         // One line per capability; each listens, maps and reports health only while enabled, in this order.
         builder.AddMetrics();

@@ -51,7 +51,7 @@ internal sealed class ChatRoom : IDisposable
     /// <summary>Completes at the next publish (or close); take it before checking <see cref="Head"/>.</summary>
     internal Task NextPublish => Volatile.Read(ref _published).Task;
 
-    /// <summary>Accepts a message; false once the room is closed.</summary>
+    /// <summary>Accepts a message, stamping it with the next send time; false once the room is closed.</summary>
     public bool TryPublish(string author, string text, out ReadMessagesResponse message)
     {
         TaskCompletionSource published;
@@ -65,11 +65,28 @@ internal sealed class ChatRoom : IDisposable
 
             // One immutable message object is shared by every stream and the sender's reply.
             message = new ReadMessagesResponse { Author = author, Text = text, SendTime = _clock.Next() };
-            long sequence = _head;
-            Volatile.Write(ref _ring[sequence % _ring.Length], new ChatEntry(sequence, message));
-            Volatile.Write(ref _head, sequence + 1);
-            published = _published;
-            _published = NewSignal();
+            published = Append(message);
+        }
+
+        published.TrySetResult();
+        return true;
+    }
+
+    /// <summary>
+    /// Accepts a message whose place and send time were decided elsewhere (the cluster's stream);
+    /// the caller appends in that order. False once the room is closed.
+    /// </summary>
+    public bool TryAppend(ReadMessagesResponse message)
+    {
+        TaskCompletionSource published;
+        lock (_gate)
+        {
+            if (_closed)
+            {
+                return false;
+            }
+
+            published = Append(message);
         }
 
         published.TrySetResult();
@@ -109,6 +126,20 @@ internal sealed class ChatRoom : IDisposable
     {
         Close();
         _closing.Dispose();
+    }
+
+    /// <summary>
+    /// Stores <paramref name="message"/> at the head; called under the lock. Returns the signal the
+    /// caller completes after leaving the lock, so waking the readers never holds it.
+    /// </summary>
+    private TaskCompletionSource Append(ReadMessagesResponse message)
+    {
+        long sequence = _head;
+        Volatile.Write(ref _ring[sequence % _ring.Length], new ChatEntry(sequence, message));
+        Volatile.Write(ref _head, sequence + 1);
+        TaskCompletionSource published = _published;
+        _published = NewSignal();
+        return published;
     }
 
     /// <summary>

@@ -5,6 +5,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using Grpc.AspNetCore.Server;
+using Rto.Server.Cluster;
 using Rto.Server.Endpoints;
 
 namespace Rto.Server.Messenger;
@@ -19,6 +20,17 @@ internal static class MessengerHosting
             .ReportsHealth<MessengerHealthCheck>(EndpointNames.Messenger);
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton(sp => new ChatRoom(sp.GetRequiredService<IOptions<MessengerOptions>>().Value, sp.GetRequiredService<TimeProvider>()));
+
+        // One chat per node, or one chat across the cluster's nodes through a JetStream stream.
+        if (builder.IsClustered() && (builder.Configuration.GetValue<bool?>($"{MessengerOptions.SectionName}:Enabled") ?? true))
+        {
+            builder.AddClusterMember<JetStreamSequencer>();
+            builder.Services.AddSingleton<IMessageSequencer>(sp => sp.GetRequiredService<JetStreamSequencer>());
+        }
+        else
+        {
+            builder.Services.AddSingleton<IMessageSequencer, LocalSequencer>();
+        }
         builder.Services.AddOptions<GrpcServiceOptions<MessengerService>>()
             .Configure<IOptions<MessengerOptions>>((grpc, messenger) => grpc.MaxReceiveMessageSize = messenger.Value.MaxMessageSize);
     }

@@ -45,8 +45,19 @@ public sealed class MessengerOptions() : EndpointOptions(51075, "0.0.0.0")
     /// <summary>The largest request accepted, in bytes (gRPC's receive limit for this service).</summary>
     public int MaxMessageSize { get; set; } = 64 * 1024;
 
+    /// <summary>
+    /// In a cluster: how many messages the JetStream stream keeps (the oldest go first). Nodes read
+    /// only new messages, so this only needs to cover a node's consumer catching up after a failure.
+    /// </summary>
+    public long ClusterHistory { get; set; } = 100_000;
+
     protected override void ValidateSettings()
     {
+        if (ClusterHistory < 1000)
+        {
+            throw new InvalidOperationException($"Messenger:ClusterHistory must be at least 1000, not {ClusterHistory}.");
+        }
+
         if (StreamBufferCapacity < 1)
         {
             throw new InvalidOperationException($"Messenger:StreamBufferCapacity must be at least 1, not {StreamBufferCapacity}.");

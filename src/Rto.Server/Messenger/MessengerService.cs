@@ -1,11 +1,12 @@
 using System.IO.Pipelines;
 using Grpc.Core;
 using Rto.Protocols.Messenger;
+using Rto.Server.Cluster;
 using Rto.Server.Endpoints;
 
 namespace Rto.Server.Messenger;
 
-/// <summary>The <c>mes_grpc.MessengerServer</c> gRPC service: a thin shell over <see cref="ChatRoom"/>.</summary>
+/// <summary>The <c>mes_grpc.MessengerServer</c> gRPC service: a thin shell over <see cref="IMessageSequencer"/> (sends) and <see cref="ChatRoom"/> (streams).</summary>
 /// <remarks>
 /// Streams are written below grpc-dotnet's per-message <c>WriteAsync</c>: each message is
 /// serialized once into a gRPC frame (<see cref="ChatEntry.Frame"/>) and every stream copies the
@@ -14,7 +15,7 @@ namespace Rto.Server.Messenger;
 /// framing is the plain gRPC one (no per-message compression is configured for this service).
 /// </remarks>
 [BindServiceMethod(typeof(MessengerService), nameof(BindService))]
-internal sealed partial class MessengerService(ChatRoom room, ILogger<MessengerService> logger) : MessengerServer.MessengerServerBase
+internal sealed partial class MessengerService(ChatRoom room, IMessageSequencer sequencer, ILogger<MessengerService> logger) : MessengerServer.MessengerServerBase
 {
     /// <summary>The service's descriptor, where gRPC reflection looks for it: beside the bind method.</summary>
     public static Google.Protobuf.Reflection.ServiceDescriptor Descriptor => MessengerServer.Descriptor;
@@ -23,18 +24,38 @@ internal sealed partial class MessengerService(ChatRoom room, ILogger<MessengerS
     public static void BindService(ServiceBinderBase binder, MessengerServer.MessengerServerBase service) =>
         MessengerServer.BindService(GrpcRequestValidation.Validating(binder), service);
 
-    public override Task<SendMessageResponse> SendMessage(SendMessageRequest request, ServerCallContext context)
+    public override async Task<SendMessageResponse> SendMessage(SendMessageRequest request, ServerCallContext context)
     {
-        if (!room.TryPublish(request.Author, request.Text, out ReadMessagesResponse message))
+        try
+        {
+            return new SendMessageResponse { SendTime = await sequencer.SendAsync(request.Author, request.Text, context.CancellationToken) };
+        }
+        catch (ChatClosedException)
         {
             throw ShuttingDown();
         }
-
-        return Task.FromResult(new SendMessageResponse { SendTime = message.SendTime });
+        catch (ClusterUnavailableException ex)
+        {
+            throw new RpcException(new Status(StatusCode.Unavailable, ex.Message));
+        }
+        catch (ClusterUnconfirmedException ex)
+        {
+            // gRPC's code for "may have completed": a client that retries may send the message twice.
+            throw new RpcException(new Status(StatusCode.DeadlineExceeded, ex.Message));
+        }
     }
 
     public override async Task ReadMessages(ReadMessagesRequest request, IServerStreamWriter<ReadMessagesResponse> responseStream, ServerCallContext context)
     {
+        try
+        {
+            sequencer.ThrowIfCannotRead();
+        }
+        catch (ClusterUnavailableException ex)
+        {
+            throw new RpcException(new Status(StatusCode.Unavailable, ex.Message));
+        }
+
         using ChatSubscription subscription = room.Subscribe();
 
         // Headers go out only once the subscription exists: a client that has them knows every

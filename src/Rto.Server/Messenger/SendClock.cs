@@ -14,17 +14,23 @@ namespace Rto.Server.Messenger;
 /// such a value: the text then has a fixed width and sorts as the time does. Not thread-safe:
 /// the caller serializes calls (the chat room does under its lock).
 /// </remarks>
-internal sealed class SendClock(TimeProvider time)
+internal sealed class SendClock(TimeProvider? time = null)
 {
     private const long NanosPerSecond = 1_000_000_000;
     private const long NanosPerTick = 100;
 
     private long _lastUnixNanos;
 
-    public Timestamp Next()
+    /// <summary>The send time of a message accepted now.</summary>
+    public Timestamp Next() => At(((time ?? TimeProvider.System).GetUtcNow().UtcTicks - DateTime.UnixEpoch.Ticks) * NanosPerTick);
+
+    /// <summary>
+    /// The send time of a message whose time was taken elsewhere (in a cluster, when the stream
+    /// stored it, in nanoseconds since 1970): that time nudged as above, and later than the last one.
+    /// </summary>
+    public Timestamp At(long unixNanos)
     {
-        long now = (time.GetUtcNow().UtcTicks - DateTime.UnixEpoch.Ticks) * NanosPerTick;
-        long next = Math.Max(now, _lastUnixNanos + 1);
+        long next = Math.Max(unixNanos, _lastUnixNanos + 1);
         if (next % 1000 == 0)
         {
             next++;

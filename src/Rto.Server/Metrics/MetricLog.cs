@@ -5,46 +5,66 @@ using Rto.Server.Storage;
 namespace Rto.Server.Metrics;
 
 /// <summary>
-/// The append-only log behind <see cref="MetricStore"/>. Puts are encoded into an in-memory
-/// buffer under a short lock; <see cref="Commit"/> writes everything appended so far to the
-/// active segment file with one write call (group commit), so a connection acknowledges its
-/// puts only once they are in the file. Segments roll at a size limit, and closed segments are
-/// replaced by a snapshot of the live points once they outgrow the previous snapshot, so the
-/// log stays proportional to the data rather than to the number of overwrites.
+/// The write-ahead log behind <see cref="MetricStore"/>. Puts are encoded into a shared buffer
+/// under a short lock; one writer at a time takes everything appended by every connection since
+/// the last write and writes it as one checksummed frame with one system call (group commit, as
+/// Redis does once per event-loop turn), then wakes all the connections it covered. A connection
+/// sends its acknowledgements only once its puts are in the file (and on disk under
+/// <see cref="FsyncPolicy.Always"/>). Segments roll at a size limit; a checkpoint writes a snapshot
+/// of the compressed chunks and deletes every segment it covers.
 /// </summary>
 /// <remarks>
-/// Files: <c>segment-NNNNNNNN.log</c> (records in arrival order) and <c>snapshot-NNNNNNNN.snap</c>
-/// (every live point as of the end of segment NNNNNNNN). Recovery loads the newest snapshot,
-/// then replays the segments after it in order.
+/// Files: <c>segment-NNNNNNNN.log</c> (frames in write order) and <c>snapshot-NNNNNNNN.snap</c>
+/// (every chunk as of the end of segment NNNNNNNN). Recovery loads the newest complete snapshot,
+/// then replays the later segments in order. Files of the first format (<c>RTOMLOG1</c>,
+/// <c>RTOMSNP1</c>) are read the same way and replaced by a snapshot right after start.
 /// </remarks>
-internal sealed class MetricLog : IDisposable
+internal sealed partial class MetricLog : IDisposable
 {
-    public static ReadOnlySpan<byte> SegmentMagic => "RTOMLOG1"u8;
+    private const int BufferSize = 64 * 1024;
 
-    public static ReadOnlySpan<byte> SnapshotMagic => "RTOMSNP1"u8;
+    private static readonly Action<MetricLog> s_runWriter = static log => log.RunWriter();
 
     private readonly string _directory;
     private readonly long _segmentSize;
     private readonly FsyncPolicy _fsync;
     private readonly ILogger _logger;
 
+    // Appending, under _appendLock.
     private readonly Lock _appendLock = new();
-    private byte[] _active = new byte[64 * 1024];
-    private byte[]? _spare = new byte[64 * 1024];
-    private int _activeLength;
+    private byte[] _active = new byte[BufferSize];
+    private byte[]? _spare = new byte[BufferSize];
+    private int _activeLength = MetricLogFormat.FrameHeaderSize;
     private long _appendedPosition;
-
-    private readonly Lock _writeLock = new();
+    private int _epoch;
+    private int _nextId;
+    private long _takenPosition;
     private long _writtenPosition;
+    private TaskCompletionSource? _pendingCommit;
+    private TaskCompletionSource? _inFlightCommit;
+
+    // A leader (a connection writing for itself and everyone before it) or the queued writer is
+    // writing: commits arriving meanwhile wait for it instead of writing themselves.
+    private bool _writing;
+    private Exception? _failure;
+
+    // Writing, under _writeLock.
+    private readonly Lock _writeLock = new();
     private SafeFileHandle _segment = null!;
     private int _segmentNumber;
     private long _segmentLength;
     private bool _dirty;
-    private Exception? _failure;
-
-    private readonly List<(int Number, long Length)> _closedSegments = [];
+    private long _bytesSinceSnapshot;
     private long _snapshotLength;
-    private readonly Lock _compactionLock = new();
+    private long _retryCheckpointAt;
+    private long _writes;
+
+    private readonly Lock _checkpointLock = new();
+    private bool _disposed;
+
+    // Threads other than the writer waiting for _writeLock (a checkpoint's roll, the fsync timer):
+    // the writer then hands the lock over instead of looping, or it could starve them under load.
+    private int _writeLockWaiters;
 
     private MetricLog(string directory, long segmentSize, FsyncPolicy fsync, ILogger logger)
     {
@@ -54,58 +74,166 @@ internal sealed class MetricLog : IDisposable
         _logger = logger;
     }
 
-    /// <summary>Raised (on the committing thread) when closed segments should be compacted.</summary>
-    public event Action? CompactionDue;
+    /// <summary>Raised (on the writing thread) when the log has grown enough since the last snapshot.</summary>
+    public event Action? CheckpointDue;
 
-    /// <summary>The number of bytes appended since start (a monotonic log position).</summary>
-    public long AppendedPosition
+    /// <summary>True when the files loaded at start included the first format, which a checkpoint replaces.</summary>
+    public bool LoadedFirstFormat { get; private set; }
+
+    /// <summary>Bytes of segments not covered by a snapshot yet.</summary>
+    public long LogBytes
     {
         get
         {
-            lock (_appendLock)
+            lock (_writeLock)
             {
-                return _appendedPosition;
+                return _bytesSinceSnapshot;
             }
         }
     }
 
-    /// <summary>
-    /// Opens the log in <paramref name="directory"/>, replays what it holds into
-    /// <paramref name="onPoint"/>, drops a torn tail, and starts a new segment for appends.
-    /// </summary>
-    public static MetricLog Open(string directory, long segmentSize, FsyncPolicy fsync, ILogger logger, ReplayedPoint onPoint)
+    /// <summary>Whether the log has outgrown its bound since the last snapshot (see <see cref="MetricsOptions.SegmentSize"/>).</summary>
+    public bool CheckpointIsDue
     {
-        Directory.CreateDirectory(directory);
-        var log = new MetricLog(directory, segmentSize, fsync, logger);
-        int lastSegment = log.Recover(onPoint);
-        log.StartSegment(lastSegment + 1);
-        return log;
+        get
+        {
+            lock (_writeLock)
+            {
+                return IsCheckpointDue();
+            }
+        }
     }
 
-    /// <summary>Appends one put to the log buffer; returns the position to <see cref="Commit"/> before acknowledging it.</summary>
-    public long Append(ReadOnlySpan<byte> key, long timestamp, double value)
+    /// <summary>The size of the last snapshot written or loaded.</summary>
+    public long SnapshotBytes
     {
-        int size = MetricLogRecord.SizeOf(key.Length);
+        get
+        {
+            lock (_writeLock)
+            {
+                return _snapshotLength;
+            }
+        }
+    }
+
+    /// <summary>Appends one put to the log buffer; returns the position to commit before acknowledging it.</summary>
+    /// <remarks>The caller holds the series lock, so the log sees the puts of one series in the order memory did.</remarks>
+    public long Append(MetricSeries series, long timestamp, double value)
+    {
+        ulong bits = (ulong)BitConverter.DoubleToInt64Bits(value);
         lock (_appendLock)
         {
-            if (_active.Length - _activeLength < size)
+            int needed = MetricLogFormat.MaxPutSize + 11 + series.Key.Length;
+            if (_active.Length - _activeLength < needed)
             {
-                Array.Resize(ref _active, Math.Max(_active.Length * 2, _activeLength + size));
+                Array.Resize(ref _active, Math.Max(_active.Length * 2, _activeLength + needed));
             }
 
-            MetricLogRecord.Write(_active.AsSpan(_activeLength), MetricLogRecord.PutKind, key, timestamp, value);
-            _activeLength += size;
-            _appendedPosition += size;
+            int start = _activeLength;
+            Span<byte> destination = _active.AsSpan(_activeLength);
+            if (series.LogEpoch != _epoch)
+            {
+                // First put of this series in the segment: name it.
+                series.LogEpoch = _epoch;
+                series.LogId = _nextId++;
+                series.LogTimestamp = 0;
+                series.LogValueBits = 0;
+                int defined = MetricLogFormat.WriteDefine(destination, series.LogId, series.Key);
+                destination = destination[defined..];
+                _activeLength += defined;
+            }
+
+            _activeLength += MetricLogFormat.WritePut(destination, series.LogId, unchecked(timestamp - series.LogTimestamp), bits ^ series.LogValueBits);
+            series.LogTimestamp = timestamp;
+            series.LogValueBits = bits;
+            _appendedPosition += _activeLength - start;
             return _appendedPosition;
         }
     }
 
     /// <summary>
-    /// Makes sure everything appended up to <paramref name="position"/> has been written to the
-    /// segment file (and fsync'ed under <see cref="FsyncPolicy.Always"/>). Cheap when another
-    /// caller's commit already covered it.
+    /// Completes once everything appended up to <paramref name="position"/> is in the segment file
+    /// (and on disk under <see cref="FsyncPolicy.Always"/>). When no write is under way the caller
+    /// writes at once, for itself and every connection that appended before it (no thread hop when
+    /// the server is quiet); otherwise it waits for the write under way or the next one, which the
+    /// writer makes for all the connections waiting by then (group commit).
     /// </summary>
     /// <exception cref="IOException">The log could not be written; nothing more will be acknowledged.</exception>
+    public ValueTask CommitAsync(long position)
+    {
+        if (Volatile.Read(ref _writtenPosition) >= position)
+        {
+            return ValueTask.CompletedTask;
+        }
+
+        Task task;
+        lock (_appendLock)
+        {
+            if (_failure is not null)
+            {
+                return ValueTask.FromException(Failed());
+            }
+
+            if (_writtenPosition >= position)
+            {
+                return ValueTask.CompletedTask;
+            }
+
+            if (!_writing)
+            {
+                // Lead (below, outside the lock: writing takes the write lock, which is taken before this one).
+                _writing = true;
+                task = Task.CompletedTask;
+            }
+            else if (position <= _takenPosition)
+            {
+                // Taken by the write in progress.
+                _inFlightCommit ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                task = _inFlightCommit.Task;
+            }
+            else
+            {
+                _pendingCommit ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                task = _pendingCommit.Task;
+            }
+        }
+
+        return task == Task.CompletedTask ? Lead() : new ValueTask(task);
+    }
+
+    /// <summary>Writes on the caller's thread; commits that queued up meanwhile go to the writer.</summary>
+    private ValueTask Lead()
+    {
+        IOException? failed = null;
+        try
+        {
+            using (EnterWriteLock())
+            {
+                WritePending(forceRoll: false);
+            }
+        }
+        catch (IOException ex)
+        {
+            failed = ex;
+        }
+
+        bool handOver;
+        lock (_appendLock)
+        {
+            handOver = _pendingCommit is not null && _failure is null;
+            _writing = handOver;
+        }
+
+        if (handOver)
+        {
+            ThreadPool.UnsafeQueueUserWorkItem(s_runWriter, this, preferLocal: false);
+        }
+
+        return failed is null ? ValueTask.CompletedTask : ValueTask.FromException(failed);
+    }
+
+    /// <summary>Writes everything appended up to <paramref name="position"/> now, on this thread.</summary>
+    /// <exception cref="IOException">The log could not be written.</exception>
     public void Commit(long position)
     {
         if (Volatile.Read(ref _writtenPosition) >= position)
@@ -113,54 +241,11 @@ internal sealed class MetricLog : IDisposable
             return;
         }
 
-        lock (_writeLock)
+        using (EnterWriteLock())
         {
-            if (_failure is not null)
+            if (Volatile.Read(ref _writtenPosition) < position)
             {
-                throw new IOException("The metrics log failed earlier and no longer accepts writes.", _failure);
-            }
-
-            if (_writtenPosition >= position)
-            {
-                return;
-            }
-
-            byte[] buffer;
-            int length;
-            long end;
-            lock (_appendLock)
-            {
-                buffer = _active;
-                length = _activeLength;
-                end = _appendedPosition;
-                _active = _spare ?? new byte[buffer.Length];
-                _spare = null;
-                _activeLength = 0;
-            }
-
-            try
-            {
-                RandomAccess.Write(_segment, buffer.AsSpan(0, length), _segmentLength);
-                _segmentLength += length;
-                _dirty = true;
-                if (_fsync == FsyncPolicy.Always)
-                {
-                    RandomAccess.FlushToDisk(_segment);
-                    _dirty = false;
-                }
-            }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-            {
-                _failure = ex;
-                _logger.LogCritical(ex, "Writing the metrics log failed; puts are refused from now on");
-                throw new IOException("The metrics log could not be written.", ex);
-            }
-
-            _spare = buffer;
-            Volatile.Write(ref _writtenPosition, end);
-            if (_segmentLength >= _segmentSize)
-            {
-                RollSegment();
+                WritePending(forceRoll: false);
             }
         }
     }
@@ -168,9 +253,9 @@ internal sealed class MetricLog : IDisposable
     /// <summary>fsyncs the active segment if anything was written since the last fsync.</summary>
     public void FlushToDisk()
     {
-        lock (_writeLock)
+        using (EnterWriteLock())
         {
-            if (_dirty && _failure is null)
+            if (_dirty && !_disposed && Volatile.Read(ref _failure) is null)
             {
                 RandomAccess.FlushToDisk(_segment);
                 _dirty = false;
@@ -178,274 +263,194 @@ internal sealed class MetricLog : IDisposable
         }
     }
 
-    /// <summary>
-    /// Writes a snapshot of <paramref name="series"/> that covers every closed segment, then deletes
-    /// those segments. The caller guarantees that everything in those segments has been applied to
-    /// the series (appends happen under the series lock, before the segment could close).
-    /// </summary>
-    /// <param name="series">The live series to write.</param>
-    /// <param name="waitForRunning">
-    /// False (background requests): return at once if a compaction is running, since it already covers
-    /// the request. True (an explicit request): wait for it, then compact what closed since.
-    /// </param>
-    public void Compact(Func<IEnumerable<MetricSeries>> series, bool waitForRunning = false)
-    {
-        // One compaction at a time.
-        if (waitForRunning)
-        {
-            _compactionLock.Enter();
-        }
-        else if (!_compactionLock.TryEnter())
-        {
-            return;
-        }
-
-        try
-        {
-            int upTo;
-            lock (_writeLock)
-            {
-                if (_closedSegments.Count == 0)
-                {
-                    return;
-                }
-
-                upTo = _closedSegments[^1].Number;
-            }
-
-            string path = SnapshotPath(upTo);
-            string temporary = path + ".tmp";
-            long points = 0;
-            byte[] record = new byte[256];
-            using (var file = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16))
-            {
-                file.Write(SnapshotMagic);
-                foreach (MetricSeries s in series())
-                {
-                    lock (s)
-                    {
-                        int size = MetricLogRecord.SizeOf(s.Key.Length);
-                        if (record.Length < size)
-                        {
-                            record = new byte[size];
-                        }
-
-                        ReadOnlySpan<long> timestamps = s.Timestamps;
-                        ReadOnlySpan<double> values = s.Values;
-                        for (int i = 0; i < timestamps.Length; i++)
-                        {
-                            MetricLogRecord.Write(record, MetricLogRecord.PutKind, s.Key, timestamps[i], values[i]);
-                            file.Write(record, 0, size);
-                        }
-
-                        points += timestamps.Length;
-                    }
-                }
-
-                int endSize = MetricLogRecord.SizeOf(0);
-                MetricLogRecord.Write(record, MetricLogRecord.SnapshotEndKind, [], points, 0);
-                file.Write(record, 0, endSize);
-                file.Flush(flushToDisk: true);
-            }
-
-            File.Move(temporary, path, overwrite: true);
-            long snapshotLength = new FileInfo(path).Length;
-            lock (_writeLock)
-            {
-                _closedSegments.RemoveAll(s => s.Number <= upTo);
-                _snapshotLength = snapshotLength;
-            }
-
-            DeleteFilesCoveredBy(upTo);
-            _logger.LogInformation("Compacted the metrics log up to segment {Segment}: snapshot of {Points} points, {Bytes} bytes", upTo, points, snapshotLength);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            _logger.LogError(ex, "Compacting the metrics log failed; the segments are kept and compaction will be retried");
-        }
-        finally
-        {
-            _compactionLock.Exit();
-        }
-    }
-
     public void Dispose()
     {
-        // Let a running compaction finish so no file is half-written or deleted under a successor.
-        using Lock.Scope compaction = _compactionLock.EnterScope();
-        try
+        // Let a running checkpoint finish so no file is half-written or deleted under a successor.
+        using Lock.Scope checkpoint = _checkpointLock.EnterScope();
+        lock (_writeLock)
         {
-            Commit(AppendedPosition);
-            if (_fsync != FsyncPolicy.Never)
+            if (_disposed)
             {
-                FlushToDisk();
+                return;
             }
-        }
-        catch (IOException ex)
-        {
-            _logger.LogError(ex, "Flushing the metrics log on shutdown failed");
-        }
-        finally
-        {
-            lock (_writeLock)
+
+            try
             {
+                if (Volatile.Read(ref _failure) is null)
+                {
+                    WritePending(forceRoll: false);
+                    if (_fsync != FsyncPolicy.Never && _dirty)
+                    {
+                        RandomAccess.FlushToDisk(_segment);
+                    }
+                }
+            }
+            catch (IOException ex)
+            {
+                _logger.LogError(ex, "Flushing the metrics log on shutdown failed");
+            }
+            finally
+            {
+                _logger.LogInformation("Metrics log closed after {Writes} writes of {Bytes} bytes of records", _writes, _appendedPosition);
+
+                // From here a commit fails (its connection is closed without the acknowledgement) instead of writing to a closed file.
+                _disposed = true;
                 _segment.Dispose();
             }
         }
     }
 
-    private int Recover(ReplayedPoint onPoint)
+    private Lock.Scope EnterWriteLock()
     {
-        var snapshots = ListFiles("snapshot-", ".snap");
-        var segments = ListFiles("segment-", ".log");
-        foreach (string leftover in Directory.EnumerateFiles(_directory, "*.tmp"))
+        Interlocked.Increment(ref _writeLockWaiters);
+        try
         {
-            File.Delete(leftover);
+            return _writeLock.EnterScope();
         }
-
-        int covered = 0;
-        for (int i = snapshots.Count - 1; i >= 0; i--)
+        finally
         {
-            (int number, string path) = snapshots[i];
-            MetricLogReader.Result result = MetricLogReader.Read(path, SnapshotMagic, onPoint);
-            if (result.SawSnapshotEnd)
-            {
-                covered = number;
-                _snapshotLength = result.ValidLength;
-                _logger.LogInformation("Loaded metrics snapshot {Path}: {Points} points", path, result.Records);
-                break;
-            }
-
-            _logger.LogError("Metrics snapshot {Path} is incomplete or corrupt after {Points} points; trying an older one", path, result.Records);
+            Interlocked.Decrement(ref _writeLockWaiters);
         }
-
-        int last = covered;
-        long replayed = 0;
-        foreach ((int number, string path) in segments)
-        {
-            if (number <= covered)
-            {
-                File.Delete(path);
-                continue;
-            }
-
-            MetricLogReader.Result result = MetricLogReader.Read(path, SegmentMagic, onPoint);
-            replayed += result.Records;
-            long length = new FileInfo(path).Length;
-            if (!result.Clean || result.ValidLength != length)
-            {
-                // Only the tail of a crash is expected here; keep everything before it.
-                _logger.LogWarning("Metrics log {Path}: dropped {Bytes} torn or corrupt bytes after {Records} good records", path, length - result.ValidLength, result.Records);
-                using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.ReadWrite);
-                RandomAccess.SetLength(handle, result.ValidLength);
-            }
-
-            _closedSegments.Add((number, result.ValidLength));
-            last = number;
-        }
-
-        _logger.LogInformation("Replayed {Records} records from {Segments} metrics log segments in {Directory}", replayed, _closedSegments.Count, _directory);
-        return last;
     }
 
-    private List<(int Number, string Path)> ListFiles(string prefix, string extension)
+    private void RunWriter()
     {
-        var files = new List<(int, string)>();
-        foreach (string path in Directory.EnumerateFiles(_directory, prefix + "*" + extension))
+        while (true)
         {
-            string name = Path.GetFileNameWithoutExtension(path);
-            if (int.TryParse(name.AsSpan(prefix.Length), NumberStyles.None, CultureInfo.InvariantCulture, out int number))
+            if (Volatile.Read(ref _writeLockWaiters) > 0)
             {
-                files.Add((number, path));
+                // Let the waiting thread have the lock; carry on from a fresh work item.
+                ThreadPool.UnsafeQueueUserWorkItem(s_runWriter, this, preferLocal: false);
+                return;
             }
-        }
 
-        files.Sort((a, b) => a.Item1.CompareTo(b.Item1));
-        return files;
-    }
-
-    private void StartSegment(int number)
-    {
-        _segment = File.OpenHandle(SegmentPath(number), FileMode.CreateNew, FileAccess.Write, FileShare.Read);
-        RandomAccess.Write(_segment, SegmentMagic, 0);
-        if (_fsync == FsyncPolicy.Always)
-        {
-            RandomAccess.FlushToDisk(_segment);
-        }
-
-        _segmentNumber = number;
-        _segmentLength = SegmentMagic.Length;
-    }
-
-    private void RollSegment()
-    {
-        SafeFileHandle closing = _segment;
-        bool needsFsync = _dirty && _fsync == FsyncPolicy.Interval;
-        _closedSegments.Add((_segmentNumber, _segmentLength));
-        StartSegment(_segmentNumber + 1);
-        _dirty = false;
-
-        // Under Interval the closed segment still owes an fsync; doing it here would stall every
-        // committing connection behind the write lock for as long as the disk takes.
-        if (needsFsync)
-        {
-            ThreadPool.UnsafeQueueUserWorkItem(
-                static state =>
+            lock (_writeLock)
+            {
+                try
                 {
-                    (SafeFileHandle handle, ILogger logger) = state;
-                    try
-                    {
-                        RandomAccess.FlushToDisk(handle);
-                    }
-                    catch (IOException ex)
-                    {
-                        logger.LogError(ex, "fsync of a closed metrics log segment failed");
-                    }
-                    finally
-                    {
-                        handle.Dispose();
-                    }
-                },
-                (closing, _logger),
-                preferLocal: false);
-        }
-        else
-        {
-            closing.Dispose();
-        }
+                    WritePending(forceRoll: false);
+                }
+                catch (IOException)
+                {
+                    // Reported to every waiting connection by WritePending.
+                }
+            }
 
-        long closed = 0;
-        foreach ((_, long length) in _closedSegments)
-        {
-            closed += length;
-        }
-
-        if (closed >= Math.Max(2 * _segmentSize, _snapshotLength))
-        {
-            CompactionDue?.Invoke();
+            lock (_appendLock)
+            {
+                if (_pendingCommit is null || _failure is not null)
+                {
+                    _writing = false;
+                    return;
+                }
+            }
         }
     }
 
-    private void DeleteFilesCoveredBy(int upTo)
+    /// <summary>Takes the appended frame and writes it (caller holds the write lock).</summary>
+    private void WritePending(bool forceRoll)
     {
-        foreach ((int number, string path) in ListFiles("segment-", ".log"))
+        byte[] buffer;
+        int length;
+        long end;
+        bool roll;
+        lock (_appendLock)
         {
-            if (number <= upTo)
+            if (_failure is not null)
             {
-                File.Delete(path);
+                throw Failed();
+            }
+
+            buffer = _active;
+            length = _activeLength;
+            end = _appendedPosition;
+            _active = _spare ?? new byte[BufferSize];
+            _spare = null;
+            _activeLength = MetricLogFormat.FrameHeaderSize;
+            _takenPosition = end;
+            _inFlightCommit = _pendingCommit;
+            _pendingCommit = null;
+
+            // The next frame goes to a new segment: series are named afresh in it.
+            roll = forceRoll || _segmentLength + length >= _segmentSize;
+            if (roll)
+            {
+                _epoch++;
+                _nextId = 0;
             }
         }
 
-        foreach ((int number, string path) in ListFiles("snapshot-", ".snap"))
+        try
         {
-            if (number < upTo)
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (length > MetricLogFormat.FrameHeaderSize)
             {
-                File.Delete(path);
+                MetricLogFormat.CompleteFrame(buffer.AsSpan(0, length));
+                RandomAccess.Write(_segment, buffer.AsSpan(0, length), _segmentLength);
+                _writes++;
+                _segmentLength += length;
+                _bytesSinceSnapshot += length;
+                _dirty = true;
+                if (_fsync == FsyncPolicy.Always)
+                {
+                    RandomAccess.FlushToDisk(_segment);
+                    _dirty = false;
+                }
             }
+
+            if (roll)
+            {
+                RollSegment();
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ObjectDisposedException)
+        {
+            if (ex is not ObjectDisposedException)
+            {
+                _logger.LogCritical(ex, "Writing the metrics log failed; puts are refused from now on");
+            }
+
+            TaskCompletionSource? inFlight;
+            TaskCompletionSource? pending;
+            lock (_appendLock)
+            {
+                _failure = ex;
+                inFlight = _inFlightCommit;
+                pending = _pendingCommit;
+                _inFlightCommit = _pendingCommit = null;
+            }
+
+            inFlight?.TrySetException(Failed());
+            pending?.TrySetException(Failed());
+            throw Failed();
+        }
+
+        TaskCompletionSource? done;
+        lock (_appendLock)
+        {
+            Volatile.Write(ref _writtenPosition, end);
+            done = _inFlightCommit;
+            _inFlightCommit = null;
+            if (buffer.Length <= 16 * BufferSize)
+            {
+                _spare = buffer;
+            }
+        }
+
+        done?.TrySetResult();
+        if (!forceRoll && IsCheckpointDue())
+        {
+            CheckpointDue?.Invoke();
         }
     }
 
-    private string SegmentPath(int number) => Path.Combine(_directory, $"segment-{number:D8}.log");
+    /// <summary>
+    /// The log may hold <see cref="_segmentSize"/> bytes, or an eighth of the snapshot when that is
+    /// more: then a snapshot rewrite costs at most eight bytes per log byte, and the disk holds at
+    /// most an eighth more than the snapshot plus one segment.
+    /// </summary>
+    private bool IsCheckpointDue() => _bytesSinceSnapshot >= Math.Max(_segmentSize, _snapshotLength / 8) && Environment.TickCount64 >= _retryCheckpointAt;
 
-    private string SnapshotPath(int number) => Path.Combine(_directory, $"snapshot-{number:D8}.snap");
+    private IOException Failed() => new("The metrics log could not be written; puts are refused until the server restarts.", _failure);
+
 }

@@ -4,13 +4,17 @@ using System.Numerics;
 namespace Rto.Server.Metrics;
 
 /// <summary>
-/// The on-disk record of the metrics log and its snapshots:
-/// <c>[u32 payload length][u32 CRC-32C of payload][payload]</c>, little-endian, where the payload
-/// is <c>[u8 kind][i64 timestamp][f64 value][key bytes]</c>. The checksum lets recovery tell a
-/// torn or corrupted record from a good one.
+/// The record of the first on-disk format (<c>RTOMLOG1</c> segments, <c>RTOMSNP1</c> snapshots),
+/// still read so that data directories written by earlier versions load:
+/// <c>[u32 length][u32 CRC-32C of payload][payload]</c>, little-endian, where the payload
+/// is <c>[u8 kind][i64 timestamp][f64 value][key bytes]</c>. Also home of the CRC-32C both formats use.
 /// </summary>
 internal static class MetricLogRecord
 {
+    public static ReadOnlySpan<byte> SegmentMagic => "RTOMLOG1"u8;
+
+    public static ReadOnlySpan<byte> SnapshotMagic => "RTOMSNP1"u8;
+
     public const int HeaderSize = 8;
     public const int FixedPayloadSize = 17;
 

@@ -1,7 +1,5 @@
-using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using Rto.Server.Endpoints;
-using Rto.Server.Storage;
 
 namespace Rto.Server.Metrics;
 
@@ -20,11 +18,4 @@ internal static class MetricsHosting
 
     // Open the store (replaying its log) before the endpoint accepts a connection.
     private static void MapMetrics(WebApplication app, MetricsOptions options) => app.Services.GetRequiredService<MetricStore>();
-
-    /// <summary>Free disk space under the metrics data directory.</summary>
-    private sealed class MetricsHealthCheck(DiskSpace disk, IOptions<MetricsOptions> options) : IHealthCheck
-    {
-        public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
-            Task.FromResult(disk.Check(options.Value.DataDirectory, "enough free disk space for the log"));
-    }
 }

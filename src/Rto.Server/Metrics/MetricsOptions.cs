@@ -28,10 +28,28 @@ public sealed class MetricsOptions() : TcpEndpointOptions(8888, defaultIdleTimeo
     public TimeSpan FsyncInterval { get; set; } = TimeSpan.FromSeconds(1);
 
     /// <summary>
-    /// A log segment is closed and a new one started once it reaches this size. Closed segments are
-    /// compacted into a snapshot of the live points once they outgrow the previous snapshot.
+    /// A log segment is closed and a new one started once it reaches this size. Once the log holds
+    /// this much, or an eighth of the last snapshot if that is more, a checkpoint writes a new
+    /// snapshot of the compressed chunks and deletes the segments it covers.
     /// </summary>
-    public long SegmentSize { get; set; } = 64L * 1024 * 1024;
+    public long SegmentSize { get; set; } = 8L * 1024 * 1024;
+
+    /// <summary>
+    /// How long points are kept, counted back from each key's newest point: whole chunks older than
+    /// that are dropped, in memory and from the next snapshot on, and older puts are refused.
+    /// <see cref="TimeSpan.Zero"/> (the default) keeps everything.
+    /// </summary>
+    public TimeSpan Retention { get; set; } = TimeSpan.Zero;
+
+    /// <summary>
+    /// The memory the stored points may take, in bytes; beyond it puts get an error reply (nothing is
+    /// evicted) while gets go on. 0 (the default) means half of the memory available to the process
+    /// (physical memory, or the container's limit).
+    /// </summary>
+    public long MaxMemory { get; set; }
+
+    /// <summary><see cref="MaxMemory"/>, with 0 resolved to half of the available memory.</summary>
+    internal long EffectiveMaxMemory => MaxMemory > 0 ? MaxMemory : GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 2;
 
     protected override void ValidateSettings()
     {
@@ -43,6 +61,16 @@ public sealed class MetricsOptions() : TcpEndpointOptions(8888, defaultIdleTimeo
         if (SegmentSize < 4096)
         {
             throw new InvalidOperationException($"Metrics:SegmentSize must be at least 4096 bytes, not {SegmentSize}.");
+        }
+
+        if (Retention < TimeSpan.Zero || (Retention > TimeSpan.Zero && Retention < TimeSpan.FromSeconds(1)))
+        {
+            throw new InvalidOperationException($"Metrics:Retention must be zero (keep everything) or at least one second, not {Retention}.");
+        }
+
+        if (MaxMemory < 0)
+        {
+            throw new InvalidOperationException($"Metrics:MaxMemory must be a number of bytes, or 0 for half of the available memory, not {MaxMemory}.");
         }
 
         if (Fsync == FsyncPolicy.Interval && FsyncInterval <= TimeSpan.Zero)
