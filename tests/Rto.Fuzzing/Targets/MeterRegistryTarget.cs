@@ -26,8 +26,12 @@ public sealed class MeterRegistryTarget : FuzzTarget<RegistryInput>
 {
     private static readonly string[] s_tokens = ["10.0.0.1", "0.0.0.0", "010.0.0.1", "\t", "В", "V", "А", "A", "Б", "#", "\uFEFF", " ", "220", "-5", "1e400", "\n", "\r\n"];
 
-    private static readonly Gen<MeterDefinition> s_meter = Gen.Select(Gen.UInt, FuzzGen.FiniteDouble, FuzzGen.FiniteDouble, Gen.Bool, (ip, a, b, volts) =>
-        new MeterDefinition(ip, Math.Min(a, b), Math.Max(a, b), volts ? MeterUnit.Volt : MeterUnit.Ampere));
+    private static readonly Gen<MeterDefinition> s_meter = Gen.Select(
+        Gen.Frequency((4, Gen.UInt.Select(MeterLineParser.FormatIPv4)), (1, Gen.OneOf("pump-7 west", "котёл", "010.0.0.1"))),
+        FuzzGen.FiniteDouble,
+        FuzzGen.FiniteDouble,
+        Gen.Bool,
+        (meter, a, b, volts) => new MeterDefinition(meter, Math.Min(a, b), Math.Max(a, b), volts ? MeterUnit.Volt : MeterUnit.Ampere));
 
     private static readonly Gen<(byte[] Bytes, MeterDefinition[] Meters)> s_written = Gen.Select(s_meter.Array[0, 6], Gen.Bool, Gen.Bool, Gen.Bool, (meters, bom, latin, crlf) =>
     {
@@ -95,7 +99,7 @@ public sealed class MeterRegistryTarget : FuzzTarget<RegistryInput>
     }
 
     private static string Line(MeterDefinition meter, bool latin) =>
-        string.Create(CultureInfo.InvariantCulture, $"{MeterLineParser.FormatIPv4(meter.Ip)}\t{meter.RangeStart:R}\t{meter.RangeStop:R}\t{(meter.Unit, latin) switch
+        string.Create(CultureInfo.InvariantCulture, $"{meter.Meter}\t{meter.RangeStart:R}\t{meter.RangeStop:R}\t{(meter.Unit, latin) switch
         {
             (MeterUnit.Volt, true) => "V",
             (MeterUnit.Volt, false) => "В",
