@@ -16,7 +16,7 @@ internal sealed partial class OptimizationSession
 
     private readonly Lock _lock = new();
     private readonly Optimizer _optimizer;
-    private readonly SessionFile _file;
+    private readonly ISessionJournal _file;
     private readonly TimeProvider _time;
     private readonly Dictionary<string, int> _cvIndex;
     private double[]? _outstanding;
@@ -24,7 +24,7 @@ internal sealed partial class OptimizationSession
     private bool _stopped;
     private (string ModelId, ModelBinding Binding)? _binding;
 
-    private OptimizationSession(SessionDefinition definition, Optimizer optimizer, SessionFile file, TimeProvider time)
+    private OptimizationSession(SessionDefinition definition, Optimizer optimizer, ISessionJournal file, TimeProvider time)
     {
         Definition = definition;
         _optimizer = optimizer;
@@ -38,6 +38,9 @@ internal sealed partial class OptimizationSession
     }
 
     public SessionDefinition Definition { get; }
+
+    /// <summary>Where the session writes its changes (its file, or in a cluster the lines waiting for JetStream).</summary>
+    public ISessionJournal Journal => _file;
 
     public Guid Id => Definition.Id;
 
@@ -55,7 +58,7 @@ internal sealed partial class OptimizationSession
         }
     }
 
-    public static OptimizationSession Create(SessionDefinition definition, Optimizer optimizer, SessionFile file, TimeProvider time) => new(definition, optimizer, file, time);
+    public static OptimizationSession Create(SessionDefinition definition, Optimizer optimizer, ISessionJournal file, TimeProvider time) => new(definition, optimizer, file, time);
 
     /// <summary>
     /// Rebuilds a session from its file: replays every recorded evaluation through a fresh optimizer
@@ -63,7 +66,7 @@ internal sealed partial class OptimizationSession
     /// <paramref name="mismatches"/> counts replayed candidates that differ from the recorded ones
     /// (the optimizer changed between versions); the recorded values are told in any case.
     /// </summary>
-    public static OptimizationSession Restore(SessionDefinition definition, SessionFile file, IEnumerable<SessionRecord> records, TimeProvider time, out int mismatches)
+    public static OptimizationSession Restore(SessionDefinition definition, ISessionJournal file, IEnumerable<SessionRecord> records, TimeProvider time, out int mismatches, bool askOutstanding = false)
     {
         if (!Optimizer.TryCreate(definition.Method, definition.Problem, definition.Seed, out Optimizer? optimizer))
         {
@@ -92,6 +95,13 @@ internal sealed partial class OptimizationSession
                     session._paused = false;
                     break;
             }
+        }
+
+        // In a cluster, the node that had the session had asked for the next candidate (it answered
+        // it); asking now lets an evaluation of it reported here count, as it would have there.
+        if (askOutstanding && !session.IsCompleted)
+        {
+            session._outstanding = session._optimizer.Ask();
         }
 
         return session;

@@ -23,7 +23,7 @@ internal sealed record ResumeRecord : SessionRecord;
 /// without fsync, so they survive a crash of the server but the last few may be lost with the
 /// machine, in which case the restored session proposes that candidate again.
 /// </summary>
-internal sealed class SessionFile
+internal sealed class SessionFile : ISessionJournal
 {
     public const string Extension = ".session";
     private const string Magic = "# rto optimization session";
@@ -109,6 +109,13 @@ internal sealed class SessionFile
         }
 
         (SessionDefinition definition, List<SessionRecord> records, _, _) = Parse(bytes);
+        return (definition, records);
+    }
+
+    /// <summary>Reads a session from its text as a whole (a cluster keeps the header and each line as JetStream messages); an incomplete tail is ignored.</summary>
+    public static (SessionDefinition Definition, List<SessionRecord> Records) FromText(byte[] text)
+    {
+        (SessionDefinition definition, List<SessionRecord> records, _, _) = Parse(text);
         return (definition, records);
     }
 
