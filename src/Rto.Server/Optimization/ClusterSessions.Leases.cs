@@ -243,14 +243,21 @@ internal sealed partial class ClusterSessions
             };
             await message.ReplyAsync(response.ToByteArray(), cancellationToken: leaving);
         }
-        catch (Exception ex) when (ex is RpcException or InvalidProtocolBufferException or OperationCanceledException)
+        catch (Exception ex) when (ex is not NatsException)
         {
+            // The answer to another node is this node's gRPC answer: every failure goes back as a status.
             Status status = ex switch
             {
                 RpcException rpc => rpc.Status,
                 OperationCanceledException => new Status(StatusCode.DeadlineExceeded, $"Node {cluster.NodeName} could not complete the call in time."),
-                _ => new Status(StatusCode.Internal, ex.Message),
+                InvalidProtocolBufferException => new Status(StatusCode.InvalidArgument, ex.Message),
+                _ => new Status(StatusCode.Internal, $"Node {cluster.NodeName} failed: {ex.Message}"),
             };
+            if (status.StatusCode == StatusCode.Internal)
+            {
+                LogForwardFailed(ex, method);
+            }
+
             try
             {
                 await message.ReplyAsync(Array.Empty<byte>(), new NatsHeaders { [StatusHeader] = status.StatusCode.ToString(), [DetailHeader] = status.Detail }, cancellationToken: CancellationToken.None);

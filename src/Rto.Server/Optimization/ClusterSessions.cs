@@ -46,7 +46,10 @@ internal sealed partial class ClusterSessions(
     private const string NotStored = "the session's change was not stored; the call had no effect";
 
     private readonly ConcurrentDictionary<Guid, Held> _held = new();
-    private readonly ConcurrentDictionary<Guid, SemaphoreSlim> _gates = new();
+
+    // Striped gates: one per session would grow with every id a client ever sends; calls hold a
+    // gate for a few NATS round trips at most, so sessions sharing a stripe barely wait.
+    private readonly SemaphoreSlim[] _gates = [.. Enumerable.Range(0, 1024).Select(_ => new SemaphoreSlim(1, 1))];
     private readonly CancellationTokenSource _leaving = new();
     private INatsKVStore _leases = null!;
     private Task _serving = Task.CompletedTask;
@@ -86,7 +89,7 @@ internal sealed partial class ClusterSessions(
 
     public async Task<StartResponse> StartAsync(StartRequest request, CancellationToken cancellationToken)
     {
-        cluster.Availability.ThrowIfUnavailable(NotStored);
+        ThrowIfUnavailable();
         if (!store.TryStart(SessionMapping.ToSessionRequest(request), out OptimizationSession? session, out string error))
         {
             return new StartResponse { IsGood = false, Message = "Invalid start request: " + error };
@@ -181,8 +184,8 @@ internal sealed partial class ClusterSessions(
 
         for (int attempt = 0; ; attempt++)
         {
-            cluster.Availability.ThrowIfUnavailable(NotStored);
-            SemaphoreSlim gate = _gates.GetOrAdd(id, _ => new SemaphoreSlim(1, 1));
+            ThrowIfUnavailable();
+            SemaphoreSlim gate = _gates[(id.GetHashCode() & int.MaxValue) % _gates.Length];
             await gate.WaitAsync(cancellationToken);
             Owner owner;
             try
@@ -246,6 +249,18 @@ internal sealed partial class ClusterSessions(
     }
 
     public void Dispose() => _leaving.Dispose();
+
+    private void ThrowIfUnavailable()
+    {
+        try
+        {
+            cluster.Availability.ThrowIfUnavailable(NotStored);
+        }
+        catch (ClusterUnavailableException ex)
+        {
+            throw new RpcException(new Status(StatusCode.Unavailable, ex.Message));
+        }
+    }
 
     private static string Subject(Guid id) => $"{SessionsSubject}.{id:D}";
 
