@@ -186,14 +186,9 @@ internal sealed class MetricsConnectionHandler(MetricStore store, IOptions<Metri
         /// <summary>The rest of a get begun by <see cref="Execute"/>: one bounded run at a time, flushed under flow control.</summary>
         private async ValueTask<bool> StreamSeriesAsync(PipeWriter output)
         {
-            while (!_run.Done)
+            if (!await WriteRunsAsync(output))
             {
-                if (!await FlushIfFullAsync(output))
-                {
-                    return false;
-                }
-
-                _run.WriteNext(output);
+                return false;
             }
 
             MetricsResponseWriter.WriteGetEnd(output);
@@ -206,18 +201,29 @@ internal sealed class MetricsConnectionHandler(MetricStore store, IOptions<Metri
             foreach (MetricSeries series in store.GetAllSeries())
             {
                 _run.Start(series);
-                while (!_run.Done)
+                if (!await WriteRunsAsync(output))
                 {
-                    if (!await FlushIfFullAsync(output))
-                    {
-                        return false;
-                    }
-
-                    _run.WriteNext(output);
+                    return false;
                 }
             }
 
             MetricsResponseWriter.WriteGetEnd(output);
+            return true;
+        }
+
+        /// <summary>Writes the current series' remaining runs, flushing whenever the pending reply passes the limit; false once the client is gone.</summary>
+        private async ValueTask<bool> WriteRunsAsync(PipeWriter output)
+        {
+            while (!_run.Done)
+            {
+                if (!await FlushIfFullAsync(output))
+                {
+                    return false;
+                }
+
+                _run.WriteNext(output);
+            }
+
             return true;
         }
 

@@ -132,7 +132,18 @@ internal sealed partial class ClusterSessions(
     private Task<OptimizeIterationResponse> IterateAsync(OptimizeIterationRequest request, bool forwarded, CancellationToken cancellationToken) =>
         RouteAsync(nameof(IterateAsync), request.OptimizationInstanceId, request, OptimizeIterationResponse.Parser, forwarded, async (id, held) =>
         {
-            OptimizeIterationResponse response = calls.Iterate(held?.Session, request);
+            OptimizeIterationResponse response;
+            try
+            {
+                response = calls.Iterate(held?.Session, request);
+            }
+            catch (RpcException)
+            {
+                // The session could not take the evaluation and cannot rebuild itself here: it is read again from the stream at the next call.
+                Drop(id);
+                throw;
+            }
+
             await AppendAsync(id, held, cancellationToken);
             return response;
         }, cancellationToken);

@@ -11,6 +11,10 @@ internal interface ISessionJournal
 
     /// <summary>Removes everything recorded (the session was stopped).</summary>
     void Delete();
+
+    /// <summary>Every record written so far, to rebuild the session after a failed call.</summary>
+    /// <exception cref="IOException">The records cannot be read here.</exception>
+    List<SessionRecord> ReadRecords();
 }
 
 /// <summary>
@@ -37,6 +41,13 @@ internal sealed class PendingJournal : ISessionJournal
             _pending = "";
         }
     }
+
+    /// <summary>
+    /// A cluster session is rebuilt from JetStream instead: the node drops its copy after a failed
+    /// call and reads the session again at the next one.
+    /// </summary>
+    public List<SessionRecord> ReadRecords() =>
+        throw new IOException("the session's records are in JetStream; this node reads the session again at its next call");
 
     /// <summary>The lines appended since the last call, as one text ("" for none).</summary>
     public string Take()

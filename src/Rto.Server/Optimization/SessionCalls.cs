@@ -16,9 +16,28 @@ internal sealed class SessionCalls(ModelCatalog models, TimeProvider time)
     public OptimizeIterationResponse Iterate(OptimizationSession? session, OptimizeIterationRequest request)
     {
         string id = request.OptimizationInstanceId;
-        IterationResult? result = session?.Iterate(SessionMapping.ToEvaluation(request, session));
+        if (session is null)
+        {
+            return SessionMapping.UnknownSessionResponse(id);
+        }
+
+        IterationResult? result;
+        try
+        {
+            result = session.Iterate(SessionMapping.ToEvaluation(request, session));
+        }
+        catch (EvaluationNotRecordedException ex)
+        {
+            // Nothing was recorded: the caller may report again (the file failed) or Stop.
+            throw new RpcException(new Status(ex.Retryable ? StatusCode.Unavailable : StatusCode.InvalidArgument, ex.Message));
+        }
+        catch (IOException ex)
+        {
+            throw new RpcException(new Status(StatusCode.Unavailable, $"the session file cannot be read or written ({ex.Message}); the session is unchanged: try again"));
+        }
+
         return result is { } r
-            ? SessionMapping.ToResponse(id, r, session!.Problem.Variables, time.GetUtcNow())
+            ? SessionMapping.ToResponse(id, r, session.Problem.Variables, time.GetUtcNow())
             : SessionMapping.UnknownSessionResponse(id);
     }
 
@@ -41,12 +60,13 @@ internal sealed class SessionCalls(ModelCatalog models, TimeProvider time)
         string modelId = request.ModelId.Length != 0 ? request.ModelId : session.Definition.ModelId;
         if (modelId.Length == 0)
         {
-            throw new RpcException(new Status(StatusCode.FailedPrecondition, $"session {request.SessionId} has no model_id; name one in the request"));
+            throw new RpcException(new Status(StatusCode.FailedPrecondition, $"session {request.SessionId} has no model_id; name a model of this server in the request (known: {string.Join(", ", models.Models.Select(m => m.Id))})"));
         }
 
         if (!models.TryGet(modelId, out ProcessModel? model))
         {
-            throw new RpcException(new Status(StatusCode.NotFound, $"unknown model '{modelId}'"));
+            // A session's model_id is only a label until CalculateCV needs it to name a model here.
+            throw new RpcException(new Status(StatusCode.NotFound, $"no model '{modelId}' on this server: CalculateCV needs a built-in model or one from the models folder (known: {string.Join(", ", models.Models.Select(m => m.Id))})"));
         }
 
         if (!session.TryBind(model!, out ModelBinding? binding, out string error))

@@ -69,6 +69,8 @@ internal sealed class SessionFile : ISessionJournal
         }
     }
 
+    public List<SessionRecord> ReadRecords() => Read(Path).Records;
+
     public void Delete()
     {
         lock (_writing)

@@ -51,7 +51,7 @@ public sealed class ClusterOptimizationTests
         StringAssert.Contains(nodes[1].Output, "took the lease over from node0");
         Assert.AreEqual(3, (await onB.OptimizeIterationAsync(Ask(session))).Flag, "the session stays completed");
         Assert.AreEqual($"Session {session} stopped and deleted", (await onB.StopAsync(new StopRequest { SessionId = session })).Message);
-        Assert.AreEqual(IterationFlag.UnknownSession, (await onB.OptimizeIterationAsync(Ask(session))).Flag, "a stopped session is unknown");
+        Assert.AreEqual(IterationFlag.OriginalUnknownSession, (await onB.OptimizeIterationAsync(Ask(session))).Flag, "a stopped session is unknown");
     }
 
     [TestMethod]
@@ -103,14 +103,16 @@ public sealed class ClusterOptimizationTests
         using GrpcChannel a = Channel(nodes[0]), b = Channel(nodes[1]);
         RtoService.RtoServiceClient onA = RtoServiceOf(a), onB = RtoServiceOf(b);
         string unknown = Guid.NewGuid().ToString("D");
-        Assert.AreEqual(IterationFlag.UnknownSession, (await onB.OptimizeIterationAsync(Ask(unknown))).Flag);
+        Assert.AreEqual(IterationFlag.OriginalUnknownSession, (await onB.OptimizeIterationAsync(Ask(unknown))).Flag);
         Assert.AreEqual($"Unknown session '{unknown}'", (await onA.StopAsync(new StopRequest { SessionId = unknown })).Message);
 
         string session = await StartAsync(onB, SimpleStart(3));
         double[] first = Values(await onA.OptimizeIterationAsync(Ask(session)));
         CollectionAssert.AreEqual(first, Values(await onB.OptimizeIterationAsync(Ask(session))), "both nodes answer from the one owner");
         Assert.IsTrue((await onA.PauseAsync(new PauseRequest { SessionId = session })).IsPaused);
-        Assert.AreEqual(IterationFlag.Resumed, (await onB.OptimizeIterationAsync(Report(session, 1, true, ("c", 0.5)))).Flag, "resumed after the pause made through the other node");
+        OptimizeIterationResponse resumed = await onB.OptimizeIterationAsync(Report(session, 1, true, ("c", 0.5)));
+        Assert.AreEqual(IterationFlag.Candidate, resumed.Flag);
+        StringAssert.Contains(resumed.Message, "resumed", "resumed after the pause made through the other node");
         RpcException notFound = await Assert.ThrowsExactlyAsync<RpcException>(async () =>
             await new DataProcessingService.DataProcessingServiceClient(a).CalculateCVAsync(new CalculateCVRequest { SessionId = unknown }));
         Assert.AreEqual(StatusCode.NotFound, notFound.StatusCode);
