@@ -52,12 +52,25 @@ public sealed class ClusterJobsTests
         await using ClusterNodes accepting = await ClusterNodes.StartAsync(nats, 1, [.. JobSettings(directory), "--Jobs:ClusterRunJobs=false", "--Cluster:NodeName=acceptor"]);
 
         // The job never ends by itself: the second node's time limit answers it, which shows where it ran.
-        await using ClusterNodes workers = await ClusterNodes.StartAsync(nats, 2, [.. JobSettings(directory), "--Jobs:Timeout=00:00:04"]);
+        await using ClusterNodes workers = await ClusterNodes.StartAsync(nats, 2, [.. JobSettings(directory), "--Jobs:Timeout=00:00:06"]);
         Task<JobResponse> asked = JobsClient.SendOnceAsync(accepting[0].JobsEndPoint, new JobRequest { Directory = directory, Base = "time_series.parquet", File = "endless.sql" },
             new JobsClientOptions { RequestTimeout = TimeSpan.FromSeconds(60) });
 
         int first = await WhichTakesAsync(workers, "(delivery 1)");
+
+        // The accepting node runs nothing itself, yet counts the job running on a worker.
+        string dask = "";
+        var clock = Stopwatch.StartNew();
+        const string working = "All statistic: Status: Work Dask process: 1 All process: ";
+        while (clock.Elapsed < TimeSpan.FromSeconds(3) && !dask.StartsWith(working, StringComparison.Ordinal))
+        {
+            dask = (await JobsClient.SendOnceAsync(accepting[0].JobsEndPoint, InfoRequests.AllStatistic)).DiscriptionText;
+            await Task.Delay(100);
+        }
+
         await workers[first].KillAsync();
+        StringAssert.StartsWith(dask, working);
+        Assert.IsGreaterThanOrEqualTo(3, int.Parse(dask[working.Length..], System.Globalization.CultureInfo.InvariantCulture), "every node counts at least its own process");
         JobResponse answer = await asked.WaitAsync(TimeSpan.FromSeconds(40));
 
         Assert.IsFalse(answer.IsComplete);
