@@ -25,7 +25,7 @@ internal sealed record ResumeRecord : SessionRecord;
 /// without fsync, so they survive a crash of the server but the last few may be lost with the
 /// machine, in which case the restored session proposes that candidate again.
 /// </summary>
-internal sealed class SessionFile
+internal sealed class SessionFile : ISessionJournal
 {
     public const string Extension = ".session";
     private const string Magic = "# rto optimization session";
@@ -71,6 +71,8 @@ internal sealed class SessionFile
         }
     }
 
+    public List<SessionRecord> ReadRecords() => Read(Path).Records;
+
     public void Delete()
     {
         lock (_writing)
@@ -111,6 +113,13 @@ internal sealed class SessionFile
         }
 
         (SessionDefinition definition, List<SessionRecord> records, _, _) = Parse(bytes);
+        return (definition, records);
+    }
+
+    /// <summary>Reads a session from its text as a whole (a cluster keeps the header and each line as JetStream messages); an incomplete tail is ignored.</summary>
+    public static (SessionDefinition Definition, List<SessionRecord> Records) FromText(byte[] text)
+    {
+        (SessionDefinition definition, List<SessionRecord> records, _, _) = Parse(text);
         return (definition, records);
     }
 
