@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
@@ -299,19 +300,32 @@ internal sealed partial class ClusterConnection : IAsyncDisposable
 
     private static string? Empty(string? value) => string.IsNullOrEmpty(value) ? null : value;
 
+    // How long a refused placement (10005, 10023) is retried before it counts as a configuration error.
+    private static readonly TimeSpan PlacementGrace = TimeSpan.FromSeconds(10);
+
     private async Task<T> RetryUntilAsync<T>(string what, Func<CancellationToken, Task<T>> operation, CancellationToken cancellationToken)
     {
         Exception? last = null;
+        long placementRefusedSince = 0;
         while (true)
         {
             try
             {
                 return await operation(cancellationToken);
             }
+            catch (NatsJSApiException ex) when (ex.Error.ErrCode is 10023 or 10005 && !cancellationToken.IsCancellationRequested
+                && (placementRefusedSince == 0 || Stopwatch.GetElapsedTime(placementRefusedSince) < PlacementGrace))
+            {
+                // Insufficient resources, no suitable peers: right after the nats-servers start, their
+                // JetStream cluster may not know every peer yet, so this is retried for a short while.
+                placementRefusedSince = placementRefusedSince == 0 ? Stopwatch.GetTimestamp() : placementRefusedSince;
+                last = ex;
+                LogWaiting(what, Describe(ex));
+            }
             catch (NatsJSApiException ex) when (ex.Error.ErrCode is 10074 or 10023 or 10005)
             {
-                // Not clustered, insufficient resources, no suitable peers: more replicas asked for
-                // than JetStream servers (with room) exist. Waiting will not help.
+                // Not clustered, or still no room after the grace: more replicas asked for than
+                // JetStream servers (with room) exist. Waiting longer will not help.
                 throw new InvalidOperationException($"JetStream refused {what}: {ex.Error.Description} (error {ex.Error.ErrCode}). Is Cluster:Replicas ({Replicas}) larger than the number of JetStream servers? Use Cluster:Replicas=1 for a single nats-server.", ex);
             }
             catch (Exception ex) when (ex is NatsException or TimeoutException && !cancellationToken.IsCancellationRequested)
