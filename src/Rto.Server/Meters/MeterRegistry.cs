@@ -66,6 +66,33 @@ internal sealed partial class MeterRegistry : IDisposable
 
     public bool TryGet(uint ip, out MeterDefinition meter) => _meters.TryGetValue(ip, out meter);
 
+    /// <summary>The registry file this node reads (in a cluster, an edit of it replaces the cluster's registry).</summary>
+    public string FilePath => _path;
+
+    /// <summary>
+    /// Replaces the registry with <paramref name="content"/> read from <paramref name="source"/>
+    /// (the cluster's bucket), all or nothing as a reload of the file; does not raise <see cref="Reloaded"/>.
+    /// </summary>
+    public MeterRegistryReload Replace(MeterRegistryContent content, string source)
+    {
+        if (content.Errors.Count > 0 || content.Meters.Count == 0)
+        {
+            MeterRegistryError first = content.Errors.Count > 0 ? content.Errors[0] : new MeterRegistryError(0, "");
+            LogRejected(source, first.LineNumber, first.Text, content.Errors.Count);
+            return default;
+        }
+
+        FrozenDictionary<uint, MeterDefinition> previous = _meters;
+        FrozenDictionary<uint, MeterDefinition> next = Index(content);
+        int added = next.Keys.Count(ip => !previous.ContainsKey(ip));
+        int removed = previous.Keys.Count(ip => !next.ContainsKey(ip));
+        int changed = next.Count(pair => previous.TryGetValue(pair.Key, out MeterDefinition old) && old != pair.Value);
+        _meters = next;
+        Interlocked.Increment(ref _version);
+        LogReloaded(source, next.Count, added, removed, changed);
+        return new MeterRegistryReload(true, added, removed, changed);
+    }
+
     /// <summary>
     /// Reads the file again and swaps it in when it is fully valid; otherwise keeps the previous
     /// registry and logs one error naming the first bad line.

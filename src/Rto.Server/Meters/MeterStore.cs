@@ -18,22 +18,36 @@ internal sealed partial class MeterStore : IDisposable
 {
     private readonly ConcurrentDictionary<uint, MeterWindow> _windows = new();
     private readonly Func<uint, MeterWindow> _createWindow;
-    private readonly MeterLogFile _log;
+    private readonly MeterLogFile? _log;
     private readonly ILogger _logger;
     private long _version;
 
     public MeterStore(MetersOptions options, ILogger<MeterStore>? logger = null)
+        : this(options, logger, replica: false)
+    {
+    }
+
+    private MeterStore(MetersOptions options, ILogger<MeterStore>? logger, bool replica)
     {
         _logger = logger ?? NullLogger<MeterStore>.Instance;
-        Directory.CreateDirectory(options.DataDirectory);
         LogPath = Path.Combine(options.DataDirectory, "readings.log");
         int capacity = options.WindowSize;
         _createWindow = _ => new MeterWindow(capacity);
+        if (replica)
+        {
+            // The cluster's stream is the log: the windows are rebuilt from it (MetersReplication).
+            return;
+        }
+
+        Directory.CreateDirectory(options.DataDirectory);
         _log = MeterLogFile.Open(LogPath, options.Fsync, options.FsyncInterval, options.ReadingsLogMaxBytes, options.ReadingsLogFilesKept, Replay, out LogReplay replay);
         _log.FsyncFailed = ex => LogFsyncFailed(ex, LogPath);
         Replayed = replay;
         LogReplayed(LogPath, replay.Lines, replay.CorruptLines, replay.TornBytes, replay.Elapsed.TotalMilliseconds);
     }
+
+    /// <summary>A store without a log of its own, for cluster mode: readings come from the cluster's stream, which is the log.</summary>
+    public static MeterStore CreateReplica(MetersOptions options, ILogger<MeterStore>? logger = null) => new(options, logger, replica: true);
 
     public string LogPath { get; }
 
@@ -48,12 +62,12 @@ internal sealed partial class MeterStore : IDisposable
     /// <summary>Appends already formatted lines to the log and marks new data for the power calculator.</summary>
     public void AppendLog(ReadOnlySpan<byte> lines)
     {
-        _log.Append(lines);
+        _log?.Append(lines);
         Interlocked.Increment(ref _version);
     }
 
     /// <summary>fsyncs the readings log now (the interval timer does this under <c>Fsync=Interval</c>).</summary>
-    public void FlushToDisk() => _log.FlushToDisk();
+    public void FlushToDisk() => _log?.FlushToDisk();
 
     public bool TryGetWindow(uint ip, out MeterWindow window) => _windows.TryGetValue(ip, out window!);
 
@@ -63,7 +77,7 @@ internal sealed partial class MeterStore : IDisposable
     /// <summary>The path of the n-th rotated log (1 is the newest).</summary>
     public string RotatedLogPath(int n) => MeterLogFile.RotatedPath(LogPath, n);
 
-    public void Dispose() => _log.Dispose();
+    public void Dispose() => _log?.Dispose();
 
     private bool Replay(ReadOnlySpan<byte> line)
     {

@@ -11,15 +11,19 @@ namespace Rto.Server.Meters;
 /// <summary>
 /// Takes meter readings on one connection: validates each line, stores the valid ones and
 /// appends them to the log once per received batch. Never answers; a bad line never closes the
-/// connection.
+/// connection. In a cluster (<paramref name="replication"/> set) the batch is published to the
+/// readings stream instead, and every node's windows get it from there; the next batch is read
+/// once JetStream stored this one.
 /// </summary>
 internal sealed partial class MetersConnectionHandler(
-    MeterStore store, MeterRegistry registry, MeterCounters counters, IOptions<MetersOptions> options, ServerInstruments instruments, ILogger<MetersConnectionHandler> logger)
+    MeterStore store, MeterRegistry registry, MeterCounters counters, IOptions<MetersOptions> options, ServerInstruments instruments, ILogger<MetersConnectionHandler> logger,
+    MetersReplication? replication = null)
     : TcpConnectionHandler(instruments, EndpointNames.Meters, logger)
 {
     private static long s_lastRejectLog = long.MinValue;
     private static long s_suppressed;
     private readonly int _maxLineLength = options.Value.MaxLineLength;
+    private readonly MetersReplication? _replication = replication;
 
     protected override string StoreFailureReason => "The readings log is unavailable.";
 
@@ -35,6 +39,20 @@ internal sealed partial class MetersConnectionHandler(
         public override TcpStep Process(ref ReadOnlySequence<byte> buffer, PipeWriter output)
         {
             handler.ProcessLines(ref _reader, ref buffer, ref _batch, remote);
+            if (handler._replication is not null && _batch.Log.WrittenCount > 0)
+            {
+                return TcpStep.Await;
+            }
+
+            handler.Commit(ref _batch);
+            return TcpStep.NeedMoreData;
+        }
+
+        public override async ValueTask<TcpStep> ContinueAsync(PipeWriter output, CancellationToken closing)
+        {
+            // An IOException (not stored, or not confirmed) closes the connection; the batch is not counted.
+            await handler._replication!.PublishAsync(_batch.Log.WrittenMemory);
+            _batch.Log.ResetWrittenCount();
             handler.Commit(ref _batch);
             return TcpStep.NeedMoreData;
         }
@@ -62,7 +80,11 @@ internal sealed partial class MetersConnectionHandler(
         MeterRejectReason? reason = line.Status == MessageStatus.Valid ? Validate(reading, registry) : MeterRejectReason.Malformed;
         if (reason is null)
         {
-            store.Add(reading);
+            if (_replication is null)
+            {
+                store.Add(reading);
+            }
+
             MeterLineWriter.Write(batch.Log, reading);
             batch.Accepted++;
             return;

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using Rto.Protocols.Meters;
+using Rto.Server.Cluster;
 using Rto.Server.Endpoints;
 using Rto.Server.Storage;
 
@@ -22,7 +23,17 @@ internal static class MetersHosting
             MetersOptions options = sp.GetRequiredService<IOptions<MetersOptions>>().Value;
             return new MeterRegistry(options.RegistryPath, sp.GetRequiredService<ILogger<MeterRegistry>>(), options.RegistryReloadDelay);
         });
-        builder.Services.AddSingleton(sp => new MeterStore(sp.GetRequiredService<IOptions<MetersOptions>>().Value, sp.GetRequiredService<ILogger<MeterStore>>()));
+        if (builder.IsClustered() && (builder.Configuration.GetValue<bool?>($"{MetersOptions.SectionName}:Enabled") ?? true))
+        {
+            // The registry in a bucket and the readings in a stream shared by every node (docs/cluster.md).
+            builder.Services.AddSingleton(sp => MeterStore.CreateReplica(sp.GetRequiredService<IOptions<MetersOptions>>().Value, sp.GetRequiredService<ILogger<MeterStore>>()));
+            builder.AddClusterMember<MetersReplication>();
+        }
+        else
+        {
+            builder.Services.AddSingleton(sp => new MeterStore(sp.GetRequiredService<IOptions<MetersOptions>>().Value, sp.GetRequiredService<ILogger<MeterStore>>()));
+        }
+
         builder.Services.AddSingleton<PowerCalculator>();
         if (builder.Configuration.GetValue<bool?>($"{MetersOptions.SectionName}:Enabled") ?? true)
         {
