@@ -49,6 +49,9 @@ internal sealed partial class MeterStore : IDisposable
     /// <summary>A store without a log of its own, for cluster mode: readings come from the cluster's stream, which is the log.</summary>
     public static MeterStore CreateReplica(MetersOptions options, ILogger<MeterStore>? logger = null) => new(options, logger, replica: true);
 
+    /// <summary>Whether this is a cluster replica (no log: the stream is the log).</summary>
+    public bool IsReplica => _log is null;
+
     public string LogPath { get; }
 
     /// <summary>What was read back from the log at start.</summary>

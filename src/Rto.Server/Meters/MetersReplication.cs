@@ -17,7 +17,7 @@ namespace Rto.Server.Meters;
 /// store without a log: the stream is the log, rebuilt from on start).
 /// </summary>
 internal sealed partial class MetersReplication(
-    ClusterConnection cluster, MeterStore store, MeterRegistry registry, IOptions<MetersOptions> options, ILogger<MetersReplication> logger) : IClusterMember
+    ClusterConnection cluster, MeterStore store, MeterRegistry registry, PowerCalculator power, IOptions<MetersOptions> options, ILogger<MetersReplication> logger) : IClusterMember
 {
     /// <summary>The bucket holding the registry.</summary>
     public const string Bucket = "rto_meters_registry";
@@ -30,6 +30,13 @@ internal sealed partial class MetersReplication(
 
     /// <summary>Readings, as the TSV lines of <c>readings.log</c>, one message per connection batch.</summary>
     public const string ReadingsSubject = "rto.meters.readings";
+
+    /// <summary>
+    /// Power points, as the lines of <c>power.log</c>. Every node computes them from its copy of the
+    /// readings and publishes them with the voltage reading's timestamp as message id, so a point two
+    /// nodes computed for the same voltage reading is stored once (JetStream's duplicate window).
+    /// </summary>
+    public const string PowerSubject = "rto.meters.power";
 
     /// <summary>A batch is published in messages of at most this many bytes (JetStream's default limit is 1 MiB).</summary>
     private const int MaxMessageBytes = 512 * 1024;
@@ -69,7 +76,7 @@ internal sealed partial class MetersReplication(
         await _registryLoaded.Task.WaitAsync(cancellationToken);
         registry.Reloaded += OnFileReloaded;
 
-        INatsJSStream stream = await cluster.EnsureStreamAsync(new StreamConfig(StreamName, [ReadingsSubject])
+        INatsJSStream stream = await cluster.EnsureStreamAsync(new StreamConfig(StreamName, [ReadingsSubject, PowerSubject])
         {
             Description = "Rto meters: every accepted reading (each node's windows are rebuilt from it)",
             Storage = StreamConfigStorage.File,
@@ -81,6 +88,7 @@ internal sealed partial class MetersReplication(
         }, cancellationToken);
         _reader = new ClusterStreamReader(cluster, StreamName, "meters", Apply, logger);
         await _reader.StartAsync(Math.Max(1, stream.Info.State.FirstSeq), cancellationToken);
+        power.Publish = PublishPowerAsync;
         LogJoined(StreamName, stream.Info.State.LastSeq, Bucket);
     }
 
@@ -123,10 +131,34 @@ internal sealed partial class MetersReplication(
         }
     }
 
-    /// <summary>Applies one message of the stream: its readings go into this node's windows.</summary>
+    /// <summary>Publishes a power point; a point of the same voltage reading published by another node within two minutes is stored once.</summary>
+    private async ValueTask PublishPowerAsync(TimedValue point, CancellationToken cancellationToken)
+    {
+        try
+        {
+            byte[] line = System.Text.Encoding.ASCII.GetBytes(PowerCalculator.FormatLine(point));
+            await cluster.PublishAsync(PowerSubject, line, $"power-{point.Timestamp}", "the power point was not stored", cancellationToken);
+        }
+        catch (Exception ex) when (ex is ClusterUnavailableException or ClusterUnconfirmedException)
+        {
+            throw new IOException(ex.Message, ex);
+        }
+    }
+
+    /// <summary>Applies one message of the stream: readings go into this node's windows, a power point into its history.</summary>
     private void Apply(INatsJSMsg<byte[]> message, ulong sequence)
     {
         ReadOnlySpan<byte> rest = message.Data;
+        if (message.Subject == PowerSubject)
+        {
+            if (PowerCalculator.TryParseLine(rest.TrimEnd((byte)'\n'), out TimedValue point))
+            {
+                power.Apply(point);
+            }
+
+            return;
+        }
+
         while (!rest.IsEmpty)
         {
             int end = rest.IndexOf((byte)'\n');

@@ -19,7 +19,8 @@ internal sealed partial class PowerCalculator : BackgroundService
     private readonly ILogger<PowerCalculator> _logger;
     private readonly TimedValue[] _history;
     private readonly Lock _lock = new();
-    private readonly MeterLogFile _log;
+    private readonly MeterLogFile? _log;
+    private volatile bool _plotStale;
     private int _next;
     private int _count;
     private long _seenVersion = -1;
@@ -35,6 +36,12 @@ internal sealed partial class PowerCalculator : BackgroundService
         Directory.CreateDirectory(_options.DataDirectory);
         LogPath = Path.Combine(_options.DataDirectory, "power.log");
         PlotPath = Path.Combine(_options.PlotDirectory, "power.png");
+        if (store.IsReplica)
+        {
+            // Cluster mode: the power points are in the cluster's stream (MetersReplication), not in power.log.
+            return;
+        }
+
         _log = MeterLogFile.Open(LogPath, _options.Fsync, _options.FsyncInterval, long.MaxValue, 0, Replay, out LogReplay replay);
         _log.FsyncFailed = LogFailed;
         LogReplayed(LogPath, replay.Lines, replay.CorruptLines, replay.TornBytes, replay.Elapsed.TotalMilliseconds);
@@ -46,6 +53,27 @@ internal sealed partial class PowerCalculator : BackgroundService
     }
 
     public string LogPath { get; }
+
+    /// <summary>
+    /// Cluster mode: publishes a computed point to the cluster's stream, which every node's
+    /// <see cref="Apply"/> then keeps (set by <c>MetersReplication</c> when it joins).
+    /// </summary>
+    public Func<TimedValue, CancellationToken, ValueTask>? Publish { get; set; }
+
+    /// <summary>Cluster mode: keeps a point from the cluster's stream, whichever node computed it; a voltage reading with a point is not computed again here.</summary>
+    public void Apply(TimedValue point)
+    {
+        lock (_lock)
+        {
+            Keep(point);
+            if (point.Timestamp > Volatile.Read(ref _lastVoltageTimestamp))
+            {
+                Volatile.Write(ref _lastVoltageTimestamp, point.Timestamp);
+            }
+        }
+
+        _plotStale = true;
+    }
 
     /// <summary>The chart of the kept power points the server refreshes while it runs.</summary>
     public string PlotPath { get; }
@@ -108,6 +136,12 @@ internal sealed partial class PowerCalculator : BackgroundService
 
         _lastVoltageTimestamp = voltage.Timestamp;
         var point = new TimedValue(voltage.Timestamp, voltage.Value * current.Value);
+        if (_log is null)
+        {
+            // Cluster mode: the loop publishes it, and every node keeps it from the stream.
+            return point;
+        }
+
         byte[] line = Encoding.ASCII.GetBytes(FormatLine(point));
         lock (_lock)
         {
@@ -176,7 +210,7 @@ internal sealed partial class PowerCalculator : BackgroundService
         base.Dispose();
         lock (_lock)
         {
-            _log.Dispose();
+            _log?.Dispose();
         }
     }
 
@@ -191,8 +225,21 @@ internal sealed partial class PowerCalculator : BackgroundService
             {
                 try
                 {
-                    if (Tick() is not null)
+                    if (Tick() is { } point)
                     {
+                        if (_log is null && Publish is { } publish)
+                        {
+                            await PublishAsync(publish, point, stoppingToken);
+                        }
+                        else
+                        {
+                            TryRefreshPlot();
+                        }
+                    }
+
+                    if (_plotStale)
+                    {
+                        _plotStale = false;
                         TryRefreshPlot();
                     }
                 }
@@ -205,6 +252,19 @@ internal sealed partial class PowerCalculator : BackgroundService
         catch (OperationCanceledException)
         {
             // Shutting down.
+        }
+    }
+
+    /// <summary>A point the cluster did not store is computed again at the next tick only if a newer voltage reading allows it; it is logged, never fatal.</summary>
+    private async Task PublishAsync(Func<TimedValue, CancellationToken, ValueTask> publish, TimedValue point, CancellationToken stoppingToken)
+    {
+        try
+        {
+            await publish(point, stoppingToken);
+        }
+        catch (IOException ex)
+        {
+            LogFailed(ex);
         }
     }
 

@@ -33,13 +33,22 @@ public sealed class ClusterMetersTests
         CollectionAssert.AreEquivalent(new[] { "10.0.0.1", "10.0.0.2" }, await MeterIpsAsync(http, b), "B serves the cluster's registry");
 
         // A reading sent to A is answered by B.
-        await SendAsync(a, "10.0.0.1\t2024.04.27 14:23:55.123456\t109.5\n10.0.0.1\t2024.04.27 14:23:56.000000\t200\n");
+        await SendAsync(a, "10.0.0.1\t2024.04.27 14:23:55.123456\t109.5\n10.0.0.1\t2024.04.27 14:23:56.000000\t200\n10.0.0.2\t2024.04.27 14:23:55.200000\t0.25\n");
         JsonElement readings = await WaitForAsync(http, b, "/meters/10.0.0.1/readings", r => r.GetArrayLength() == 1, "the reading sent to A, on B");
         Assert.AreEqual(109.5, readings[0].GetProperty("value").GetDouble());
         Assert.AreEqual("2024.04.27 14:23:55.123456", readings[0].GetProperty("timestamp").GetString());
         JsonElement counters = await GetAsync(http, a, "/meters/counters");
-        Assert.AreEqual(1, counters.GetProperty("accepted").GetInt64(), "A counted the reading it published");
+        Assert.AreEqual(2, counters.GetProperty("accepted").GetInt64(), "A counted the readings it published");
         Assert.AreEqual(1, counters.GetProperty("outOfRange").GetInt64(), "A validated against the registry");
+
+        // Power: both nodes may compute the point of that voltage reading; the stream keeps it once, and both show it.
+        foreach (ServerProcess node in new[] { a, b })
+        {
+            JsonElement power = await WaitForAsync(http, node, "/meters/power", p => p.GetArrayLength() > 0, "the power point");
+            Assert.AreEqual(1, power.GetArrayLength(), power.ToString());
+            Assert.AreEqual(109.5 * 0.25, power[0].GetProperty("value").GetDouble());
+            Assert.AreEqual("2024.04.27 14:23:55.123456", power[0].GetProperty("timestamp").GetString());
+        }
 
         // An edit of A's file becomes every node's registry; B then accepts the new meter's readings, and A shows them.
         await File.WriteAllTextAsync(registryA, "10.0.0.1\t0\t110\tV\n10.0.0.2\t0\t0.5\tA\n10.0.0.7\t0\t5\tA\n");
@@ -56,7 +65,7 @@ public sealed class ClusterMetersTests
             $"--Cluster:Nats={nats.Urls}", "--Cluster:Replicas=1", $"--Cluster:NodeName=node{index}",
             "--Cluster:RequestTimeout=00:00:03", "--Cluster:ProbeInterval=00:00:00.25",
             "--Messenger:Enabled=false", "--Jobs:Enabled=false", "--Metrics:Enabled=false", "--Optimization:Enabled=false",
-            $"--Meters:RegistryPath={registry}", "--Meters:RegistryReloadDelay=00:00:00.1",
+            $"--Meters:RegistryPath={registry}", "--Meters:RegistryReloadDelay=00:00:00.1", "--Meters:PowerInterval=00:00:00.2",
             "--Logging:LogLevel:NATS=Warning", "--Logging:LogLevel:Microsoft.Extensions.Diagnostics.HealthChecks=None",
         ]);
 
