@@ -49,8 +49,12 @@ echo "== $started, $machine"
 # The server runs as its own process, like redis-server: neither shares a GC or threads with its load.
 start_rto() {  # start_rto <fsync> [server dll]
     rm -rf "$work/rto"
+    # Builds before 0.2 named the optimization section Rto (0.2 refuses that name); both ignore the other's.
+    local legacy=()
+    [ -n "${2:-}" ] && [ "$2" != "$server_dll" ] && legacy=(--Rto:Enabled=false)
     dotnet "${2:-$server_dll}" --Metrics:Port="$port" --Metrics:DataDirectory="$work/rto" --Metrics:Fsync="$1" \
-        --Jobs:Enabled=false --Messenger:Enabled=false --Meters:Enabled=false --Health:Enabled=false --Rto:Enabled=false \
+        --Jobs:Enabled=false --Messenger:Enabled=false --Meters:Enabled=false --Health:Enabled=false \
+        --Optimization:Enabled=false --Console:Enabled=false "${legacy[@]}" \
         --Logging:LogLevel:Default=Warning &
     rto_pid=$!
     for _ in $(seq 300); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && return; sleep 0.1; done

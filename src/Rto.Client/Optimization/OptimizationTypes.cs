@@ -52,7 +52,7 @@ public enum OptimizationIterationState
     /// <summary>A candidate to evaluate.</summary>
     Candidate = IterationFlag.Candidate,
 
-    /// <summary>A candidate to evaluate; the call resumed a paused session.</summary>
+    /// <summary>A candidate to evaluate; the call resumed a paused session (Rto 0.x servers; servers now answer <see cref="Candidate"/> with a message saying so).</summary>
     Resumed = IterationFlag.Resumed,
 
     /// <summary>The budget is spent: the MVs are the best point found.</summary>

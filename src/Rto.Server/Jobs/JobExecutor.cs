@@ -1,18 +1,20 @@
 using System.Data.Common;
 using System.Diagnostics;
-using System.Numerics;
 using System.Text.Json;
 using DuckDB.NET.Data;
 using Microsoft.Extensions.Options;
 using Parquet;
-using Parquet.Schema;
 using Rto.Protocols.Jobs;
 using Rto.Server.Jobs.Python;
 
 namespace Rto.Server.Jobs;
 
 /// <summary>Where a job's time went.</summary>
-internal readonly record struct JobPhaseTimes(TimeSpan Read, TimeSpan Compute, TimeSpan Write);
+internal readonly record struct JobPhaseTimes(TimeSpan Read, TimeSpan Compute, TimeSpan Write)
+{
+    /// <summary>The part of <see cref="Compute"/> FFTW spent planning (zero when it reused a plan).</summary>
+    public TimeSpan Planning { get; init; }
+}
 
 /// <summary>
 /// Runs one job with DuckDB: the input Parquet file is the view <c>input</c>, a <c>.sql</c> task is
@@ -27,13 +29,6 @@ internal readonly record struct JobPhaseTimes(TimeSpan Read, TimeSpan Compute, T
 internal sealed class JobExecutor(DataRoots roots, IOptions<JobsOptions> options, PythonTaskRunner? python = null)
 {
     internal const string ResultSuffix = "_ansver.parquet";
-
-    /// <summary>
-    /// What an FFT needs per sample at its peak: the complex samples, the index, re, im and magnitude
-    /// columns and Parquet.Net's encoding buffers. Measured: 10 M samples raised the server's peak RSS
-    /// by 2.4 GB with the current write path.
-    /// </summary>
-    internal const int FftBytesPerSample = 256;
 
     /// <summary>
     /// Parquet.Net pools its streams (RecyclableMemoryStream) and by default keeps up to 80 MB of
@@ -103,7 +98,7 @@ internal sealed class JobExecutor(DataRoots roots, IOptions<JobsOptions> options
             }
             else
             {
-                times = RunFft(db, task.Column, output, options.Value.MaxJobMemory, cancellationToken);
+                times = RunFft(db, task.Column, output, options.Value, cancellationToken);
             }
 
             output.Commit();
@@ -123,78 +118,67 @@ internal sealed class JobExecutor(DataRoots roots, IOptions<JobsOptions> options
     }
 
     /// <summary>
-    /// The FFT of one column, unscaled like <c>numpy.fft.fft</c>: the column is read through DuckDB,
-    /// transformed by <see cref="SpectrumTransform"/> (FFTW, or MathNet.Numerics without it), and
-    /// written with Parquet.Net.
+    /// The FFT of one column, unscaled like <c>numpy.fft.fft</c>: the column is streamed from DuckDB
+    /// into a <see cref="Spectrum"/>, transformed in place (<see cref="SpectrumTransform"/>: FFTW's
+    /// real-input FFT, or MathNet.Numerics without it) and written row group by row group
+    /// (<see cref="SpectrumFile"/>).
     /// </summary>
-    private static JobPhaseTimes RunFft(DuckDBConnection db, string column, JobOutputFile output, long maxMemory, CancellationToken cancellationToken)
+    private static JobPhaseTimes RunFft(DuckDBConnection db, string column, JobOutputFile output, JobsOptions options, CancellationToken cancellationToken)
     {
         var watch = Stopwatch.StartNew();
         long count = Convert.ToInt64(Scalar(db, "SELECT count(*) FROM input"), System.Globalization.CultureInfo.InvariantCulture);
-        if (count > maxMemory / FftBytesPerSample)
+        long required = SpectrumTransform.RequiredBytes(count);
+        if (count > Spectrum.MaxLength || required > options.MaxJobMemory)
         {
             throw new InvalidDataException(
-                $"Column '{column}' has {count} samples; their FFT needs about {count * FftBytesPerSample >> 20} MiB ({FftBytesPerSample} bytes per sample), more than Jobs:MaxJobMemory ({maxMemory} bytes) allows.");
+                $"Column '{column}' has {count} samples; their FFT needs about {required >> 20} MiB ({SpectrumTransform.BytesPerSample(count)} bytes per sample with {SpectrumTransform.Engine}), more than Jobs:MaxJobMemory ({options.MaxJobMemory} bytes) allows.");
         }
 
-        var samples = new Complex[count];
-        using (DuckDBCommand command = db.CreateCommand())
-        {
-            command.CommandText = $"SELECT CAST({Identifier(column)} AS DOUBLE) FROM input";
-            cancellationToken.ThrowIfCancellationRequested();
-            using CancellationTokenRegistration interrupt = cancellationToken.Register(command.Cancel);
-            using DbDataReader reader = command.ExecuteReader();
-            long i = 0;
-            while (reader.Read())
-            {
-                if (reader.IsDBNull(0))
-                {
-                    throw new InvalidDataException($"Column '{column}' has a NULL at row {i}; the FFT needs every sample.");
-                }
-
-                samples[i++] = new Complex(reader.GetDouble(0), 0);
-            }
-        }
-
+        var spectrum = new Spectrum((int)count);
+        ReadColumn(db, column, spectrum.Samples, cancellationToken);
         TimeSpan read = watch.Elapsed;
-        cancellationToken.ThrowIfCancellationRequested();
-        SpectrumTransform.Forward(samples);
 
-        TimeSpan compute = watch.Elapsed - read;
         cancellationToken.ThrowIfCancellationRequested();
-        WriteSpectrum(samples, output.OpenWrite());
-        return new JobPhaseTimes(read, compute, watch.Elapsed - read - compute);
+        TimeSpan planning = SpectrumTransform.Forward(spectrum, options.ThreadsPerJob);
+        TimeSpan compute = watch.Elapsed - read;
+
+        SpectrumFile.Write(spectrum, output.OpenWrite(), options.ThreadsPerJob, cancellationToken);
+        return new JobPhaseTimes(read, compute, watch.Elapsed - read - compute) { Planning = planning };
     }
 
     /// <summary>
-    /// Writes the spectrum column by column with Parquet.Net: whole arrays in one call each, where
-    /// a DuckDB appender would cost a managed-to-native round trip per value.
+    /// Streams the column as doubles into <paramref name="samples"/>: DuckDB's streaming mode hands
+    /// over one vector at a time instead of first materialising the whole result (which doubled
+    /// the memory and the time of the read).
     /// </summary>
-    private static void WriteSpectrum(Complex[] spectrum, FileStream output)
+    private static void ReadColumn(DuckDBConnection db, string column, Span<double> samples, CancellationToken cancellationToken)
     {
-        long[] index = new long[spectrum.Length];
-        double[] re = new double[spectrum.Length], im = new double[spectrum.Length], magnitude = new double[spectrum.Length];
-        for (int k = 0; k < spectrum.Length; k++)
+        using DuckDBCommand command = db.CreateCommand();
+        command.CommandText = $"SELECT CAST({Identifier(column)} AS DOUBLE) FROM input";
+        command.UseStreamingMode = true;
+        cancellationToken.ThrowIfCancellationRequested();
+        using CancellationTokenRegistration interrupt = cancellationToken.Register(command.Cancel);
+        using DbDataReader reader = command.ExecuteReader();
+        int i = 0;
+        while (reader.Read())
         {
-            index[k] = k;
-            re[k] = spectrum[k].Real;
-            im[k] = spectrum[k].Imaginary;
-            magnitude[k] = spectrum[k].Magnitude;
+            if (reader.IsDBNull(0))
+            {
+                throw new InvalidDataException($"Column '{column}' has a NULL at row {i}; the FFT needs every sample.");
+            }
+
+            if (i == samples.Length)
+            {
+                throw new InvalidDataException($"Column '{column}' has more rows than it had a moment ago; the input changed during the job.");
+            }
+
+            samples[i++] = reader.GetDouble(0);
         }
 
-        DataField[] fields = [new DataField<long>("frequency_index"), new DataField<double>("re"), new DataField<double>("im"), new DataField<double>("magnitude")];
-        WriteColumnsAsync(output, fields, index, re, im, magnitude).GetAwaiter().GetResult();
-    }
-
-    private static async Task WriteColumnsAsync(FileStream output, DataField[] fields, long[] index, double[] re, double[] im, double[] magnitude)
-    {
-        await using FileStream file = output;
-        await using ParquetWriter writer = await ParquetWriter.CreateAsync(new ParquetSchema(fields), file, WriterOptions);
-        using ParquetRowGroupWriter group = writer.CreateRowGroup();
-        await group.WriteAsync<long>(fields[0], index.AsMemory());
-        await group.WriteAsync<double>(fields[1], re.AsMemory());
-        await group.WriteAsync<double>(fields[2], im.AsMemory());
-        await group.WriteAsync<double>(fields[3], magnitude.AsMemory());
+        if (i != samples.Length)
+        {
+            throw new InvalidDataException($"Column '{column}' has fewer rows than it had a moment ago; the input changed during the job.");
+        }
     }
 
     /// <summary>

@@ -43,7 +43,8 @@ public sealed class JobsOptions() : TcpEndpointOptions(27700, defaultIdleTimeout
 
     /// <summary>
     /// The memory one job may use, in bytes: DuckDB's <c>memory_limit</c> for SQL and the input of
-    /// the built-in operations, and the bound on an FFT's input (64 bytes per sample).
+    /// the built-in operations, and the bound on an FFT's input (32 bytes per sample with FFTW,
+    /// more for lengths with large prime factors or without FFTW: <c>SpectrumTransform.RequiredBytes</c>).
     /// </summary>
     public long MaxJobMemory { get; set; } = 1L << 30;
 

@@ -41,30 +41,13 @@ internal static class MetricLogReader
         {
             while (true)
             {
-                int read = file.ReadAtLeast(header, header.Length, throwOnEndOfStream: false);
-                if (read == 0)
+                FrameStatus frame = ReadFrame(file, header, ref payload, 1, Math.Min(MetricLogFormat.MaxFrameSize, file.Length - valid - header.Length), out int length);
+                if (frame != FrameStatus.Read)
                 {
-                    return new Result(valid, records, Clean: true, SawSnapshotEnd: false);
+                    return new Result(valid, records, Clean: frame == FrameStatus.End, SawSnapshotEnd: false);
                 }
 
-                uint length = BinaryPrimitives.ReadUInt32LittleEndian(header);
-                uint crc = BinaryPrimitives.ReadUInt32LittleEndian(header[4..]);
-                if (read < header.Length || length == 0 || length > MetricLogFormat.MaxFrameSize || length > file.Length - valid - header.Length)
-                {
-                    return new Result(valid, records, Clean: false, SawSnapshotEnd: false);
-                }
-
-                if (payload.Length < length)
-                {
-                    ArrayPool<byte>.Shared.Return(payload);
-                    payload = ArrayPool<byte>.Shared.Rent((int)length);
-                }
-
-                Span<byte> body = payload.AsSpan(0, (int)length);
-                if (file.ReadAtLeast(body, body.Length, throwOnEndOfStream: false) < body.Length || MetricLogRecord.Crc32C(body) != crc)
-                {
-                    return new Result(valid, records, Clean: false, SawSnapshotEnd: false);
-                }
+                Span<byte> body = payload.AsSpan(0, length);
 
                 if (!ApplyFrame(body, series, target, ref records))
                 {
@@ -101,30 +84,13 @@ internal static class MetricLogReader
         {
             while (true)
             {
-                int read = file.ReadAtLeast(header, header.Length, throwOnEndOfStream: false);
-                if (read == 0)
+                FrameStatus frame = ReadFrame(file, header, ref payload, MetricLogRecord.FixedPayloadSize, MetricLogRecord.MaxPayloadSize, out int length);
+                if (frame != FrameStatus.Read)
                 {
-                    return new Result(valid, records, Clean: true, SawSnapshotEnd: false);
+                    return new Result(valid, records, Clean: frame == FrameStatus.End, SawSnapshotEnd: false);
                 }
 
-                uint length = BinaryPrimitives.ReadUInt32LittleEndian(header);
-                uint crc = BinaryPrimitives.ReadUInt32LittleEndian(header[4..]);
-                if (read < header.Length || length < MetricLogRecord.FixedPayloadSize || length > MetricLogRecord.MaxPayloadSize)
-                {
-                    return new Result(valid, records, Clean: false, SawSnapshotEnd: false);
-                }
-
-                if (payload.Length < length)
-                {
-                    ArrayPool<byte>.Shared.Return(payload);
-                    payload = ArrayPool<byte>.Shared.Rent((int)length);
-                }
-
-                Span<byte> body = payload.AsSpan(0, (int)length);
-                if (file.ReadAtLeast(body, body.Length, throwOnEndOfStream: false) < body.Length || MetricLogRecord.Crc32C(body) != crc)
-                {
-                    return new Result(valid, records, Clean: false, SawSnapshotEnd: false);
-                }
+                Span<byte> body = payload.AsSpan(0, length);
 
                 long timestamp = BinaryPrimitives.ReadInt64LittleEndian(body[1..]);
                 switch (body[0])
@@ -189,5 +155,46 @@ internal static class MetricLogReader
         }
 
         return true;
+    }
+
+    private enum FrameStatus
+    {
+        Read,
+        End,
+        Torn,
+    }
+
+    /// <summary>
+    /// Reads one frame (length, CRC-32C, payload) into <paramref name="payload"/>, growing it when
+    /// needed: <see cref="FrameStatus.End"/> at a clean end of file, <see cref="FrameStatus.Torn"/> for
+    /// a frame cut short, of an impossible length or with a wrong checksum (the end of what was written).
+    /// </summary>
+    private static FrameStatus ReadFrame(FileStream file, Span<byte> header, ref byte[] payload, long minLength, long maxLength, out int length)
+    {
+        length = 0;
+        int read = file.ReadAtLeast(header, header.Length, throwOnEndOfStream: false);
+        if (read == 0)
+        {
+            return FrameStatus.End;
+        }
+
+        uint frameLength = BinaryPrimitives.ReadUInt32LittleEndian(header);
+        uint crc = BinaryPrimitives.ReadUInt32LittleEndian(header[4..]);
+        if (read < header.Length || frameLength < minLength || frameLength > maxLength)
+        {
+            return FrameStatus.Torn;
+        }
+
+        length = (int)frameLength;
+        if (payload.Length < length)
+        {
+            ArrayPool<byte>.Shared.Return(payload);
+            payload = ArrayPool<byte>.Shared.Rent(length);
+        }
+
+        Span<byte> body = payload.AsSpan(0, length);
+        return file.ReadAtLeast(body, body.Length, throwOnEndOfStream: false) == body.Length && MetricLogRecord.Crc32C(body) == crc
+            ? FrameStatus.Read
+            : FrameStatus.Torn;
     }
 }

@@ -298,21 +298,7 @@ internal sealed partial class MetricSeries(byte[] key, bool decimalValues = true
             return timestamp <= _head.Last ? _chunkCount : -1;
         }
 
-        int low = 0;
-        int high = _chunkCount;
-        while (low < high)
-        {
-            int middle = (low + high) >>> 1;
-            if (_chunks[middle].Last < timestamp)
-            {
-                low = middle + 1;
-            }
-            else
-            {
-                high = middle;
-            }
-        }
-
+        int low = FirstChunkEndingAtOrAfter(timestamp);
         return low < _chunkCount && _chunks[low].First <= timestamp ? low : -1;
     }
 

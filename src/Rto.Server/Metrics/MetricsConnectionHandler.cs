@@ -336,14 +336,9 @@ internal sealed class MetricsConnectionHandler(
         /// <summary>The rest of a get begun by <see cref="Execute"/>: one bounded run at a time, flushed under flow control.</summary>
         private async ValueTask<bool> StreamSeriesAsync(PipeWriter output)
         {
-            while (!_run.Done)
+            if (!await WriteRunsAsync(output))
             {
-                if (!await FlushIfFullAsync(output))
-                {
-                    return false;
-                }
-
-                _run.WriteNext(output);
+                return false;
             }
 
             MetricsResponseWriter.WriteGetEnd(output);
@@ -356,18 +351,29 @@ internal sealed class MetricsConnectionHandler(
             foreach (MetricSeries series in store.GetAllSeries())
             {
                 _run.Start(series);
-                while (!_run.Done)
+                if (!await WriteRunsAsync(output))
                 {
-                    if (!await FlushIfFullAsync(output))
-                    {
-                        return false;
-                    }
-
-                    _run.WriteNext(output);
+                    return false;
                 }
             }
 
             MetricsResponseWriter.WriteGetEnd(output);
+            return true;
+        }
+
+        /// <summary>Writes the current series' remaining runs, flushing whenever the pending reply passes the limit; false once the client is gone.</summary>
+        private async ValueTask<bool> WriteRunsAsync(PipeWriter output)
+        {
+            while (!_run.Done)
+            {
+                if (!await FlushIfFullAsync(output))
+                {
+                    return false;
+                }
+
+                _run.WriteNext(output);
+            }
+
             return true;
         }
 

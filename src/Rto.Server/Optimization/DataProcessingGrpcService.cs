@@ -34,12 +34,13 @@ internal sealed class DataProcessingGrpcService(SessionStore sessions, ModelCata
         string modelId = request.ModelId.Length != 0 ? request.ModelId : session!.Definition.ModelId;
         if (modelId.Length == 0)
         {
-            throw new RpcException(new Status(StatusCode.FailedPrecondition, $"session {request.SessionId} has no model_id; name one in the request"));
+            throw new RpcException(new Status(StatusCode.FailedPrecondition, $"session {request.SessionId} has no model_id; name a model of this server in the request (known: {string.Join(", ", models.Models.Select(m => m.Id))})"));
         }
 
         if (!models.TryGet(modelId, out ProcessModel? model))
         {
-            throw new RpcException(new Status(StatusCode.NotFound, $"unknown model '{modelId}'"));
+            // A session's model_id is only a label until CalculateCV needs it to name a model here.
+            throw new RpcException(new Status(StatusCode.NotFound, $"no model '{modelId}' on this server: CalculateCV needs a built-in model or one from the models folder (known: {string.Join(", ", models.Models.Select(m => m.Id))})"));
         }
 
         if (!session!.TryBind(model!, out ModelBinding? binding, out string error))

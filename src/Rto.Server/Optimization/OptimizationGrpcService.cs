@@ -34,9 +34,28 @@ internal sealed class OptimizationGrpcService(SessionStore sessions, IOptions<Op
     public override Task<OptimizeIterationResponse> OptimizeIteration(OptimizeIterationRequest request, ServerCallContext context)
     {
         string id = request.OptimizationInstanceId;
-        IterationResult? result = sessions.TryGet(id, out OptimizationSession? session) ? session!.Iterate(SessionMapping.ToEvaluation(request, session!)) : null;
+        if (!sessions.TryGet(id, out OptimizationSession? session))
+        {
+            return Task.FromResult(SessionMapping.UnknownSessionResponse(id));
+        }
+
+        IterationResult? result;
+        try
+        {
+            result = session!.Iterate(SessionMapping.ToEvaluation(request, session));
+        }
+        catch (EvaluationNotRecordedException ex)
+        {
+            // Nothing was recorded: the caller may report again (the file failed) or Stop.
+            throw new RpcException(new Status(ex.Retryable ? StatusCode.Unavailable : StatusCode.InvalidArgument, ex.Message));
+        }
+        catch (IOException ex)
+        {
+            throw new RpcException(new Status(StatusCode.Unavailable, $"the session file cannot be read or written ({ex.Message}); the session is unchanged: try again"));
+        }
+
         return Task.FromResult(result is { } r
-            ? SessionMapping.ToResponse(id, r, session!.Problem.Variables, time.GetUtcNow())
+            ? SessionMapping.ToResponse(id, r, session.Problem.Variables, time.GetUtcNow())
             : SessionMapping.UnknownSessionResponse(id));
     }
 

@@ -8,7 +8,7 @@ using Rto.Server.Endpoints;
 namespace Rto.Server.Optimization;
 
 /// <summary>The optimization capability's front door: its options, model catalog, sessions, health entry, endpoint and gRPC services.</summary>
-internal static class OptimizationHosting
+internal static partial class OptimizationHosting
 {
     /// <summary>The section the optimization settings had before they were named after the capability.</summary>
     private const string FormerSectionName = "Rto";
@@ -21,6 +21,13 @@ internal static class OptimizationHosting
         {
             throw new InvalidOperationException(
                 $"the settings section {FormerSectionName} is now {OptimizationOptions.SectionName}: rename --{FormerSectionName}:… to --{OptimizationOptions.SectionName}:…, {FormerSectionName}__… to {OptimizationOptions.SectionName}__… and \"{FormerSectionName}\" to \"{OptimizationOptions.SectionName}\" in appsettings.json.");
+        }
+
+        // The original RTO server's port file, where a deployment kept it; logged once the server runs.
+        (string Path, int Port)? serverConfig = ServerConfigFile.AddTo(builder.Configuration, Directory.GetCurrentDirectory());
+        if (serverConfig is { } found)
+        {
+            builder.Services.AddSingleton(new ServerConfigFileUsed(found.Path, found.Port));
         }
 
         builder.AddCapability<OptimizationOptions>(OptimizationOptions.SectionName, ListenOptimization, MapOptimization)
@@ -59,8 +66,30 @@ internal static class OptimizationHosting
     {
         // Restore the sessions from their files before the endpoint accepts a call.
         app.Services.GetRequiredService<SessionStore>();
+        if (app.Services.GetService<ServerConfigFileUsed>() is { } serverConfig)
+        {
+            ILogger logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(OptimizationHosting).FullName!);
+            if (options.Port == serverConfig.Port)
+            {
+                LogServerConfigUsed(logger, serverConfig.Path, serverConfig.Port);
+            }
+            else
+            {
+                LogServerConfigOverridden(logger, serverConfig.Path, serverConfig.Port, options.Port);
+            }
+        }
+
         app.MapGrpcService<OptimizationGrpcService>();
         app.MapGrpcService<DataProcessingGrpcService>();
         app.MapGrpcHealthChecksService();
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Optimization: port {Port} from {Path} (the original RTO server's port file; --Optimization:Port overrides it)")]
+    private static partial void LogServerConfigUsed(ILogger logger, string path, int port);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Optimization: {Path} asks for port {FilePort}; the environment or command line set {Port}, which wins")]
+    private static partial void LogServerConfigOverridden(ILogger logger, string path, int filePort, int port);
 }
+
+/// <summary>The server_config.json that set the port, for the start-up log line.</summary>
+internal sealed record ServerConfigFileUsed(string Path, int Port);

@@ -12,16 +12,18 @@ namespace Rto.Server.Optimization;
 internal sealed partial class OptimizationSession
 {
     public const string CompletedMessage = "Optimization completed";
+    public const string ResumedMessage = "Session resumed after pause; evaluate these MVs";
     public const string NoFeasibleMessage = "Optimization completed; no feasible point was found, these are the least-violating MVs";
 
     private readonly Lock _lock = new();
-    private readonly Optimizer _optimizer;
+    private Optimizer _optimizer;
     private readonly SessionFile _file;
     private readonly TimeProvider _time;
     private readonly Dictionary<string, int> _cvIndex;
     private double[]? _outstanding;
     private bool _paused;
     private bool _stopped;
+    private bool _broken;
     private (string ModelId, ModelBinding Binding)? _binding;
 
     private OptimizationSession(SessionDefinition definition, Optimizer optimizer, SessionFile file, TimeProvider time)
@@ -65,36 +67,43 @@ internal sealed partial class OptimizationSession
     /// </summary>
     public static OptimizationSession Restore(SessionDefinition definition, SessionFile file, IEnumerable<SessionRecord> records, TimeProvider time, out int mismatches)
     {
-        if (!Optimizer.TryCreate(definition.Method, definition.Problem, definition.Seed, out Optimizer? optimizer))
-        {
-            throw new FormatException($"unknown optimization method '{definition.Method}'");
-        }
+        var session = new OptimizationSession(definition, NewOptimizer(definition), file, time);
+        mismatches = session.Replay(records);
+        return session;
+    }
 
-        var session = new OptimizationSession(definition, optimizer, file, time);
-        mismatches = 0;
+    private static Optimizer NewOptimizer(SessionDefinition definition) =>
+        Optimizer.TryCreate(definition.Method, definition.Problem, definition.Seed, out Optimizer? optimizer)
+            ? optimizer
+            : throw new FormatException($"unknown optimization method '{definition.Method}'");
+
+    /// <summary>Tells the recorded evaluations to the (fresh) optimizer; returns how many replayed candidates differ from the recorded ones.</summary>
+    private int Replay(IEnumerable<SessionRecord> records)
+    {
+        int mismatches = 0;
         foreach (SessionRecord record in records)
         {
             switch (record)
             {
-                case EvaluationRecord evaluation when !session.IsCompleted:
-                    double[] replayed = session._optimizer.Ask();
+                case EvaluationRecord evaluation when !IsCompleted:
+                    double[] replayed = _optimizer.Ask();
                     if (!replayed.AsSpan().SequenceEqual(evaluation.Mvs))
                     {
                         mismatches++;
                     }
 
-                    session.Apply(evaluation.Mvs, evaluation.Evaluation);
+                    Apply(evaluation.Mvs, evaluation.Evaluation);
                     break;
                 case PauseRecord:
-                    session._paused = true;
+                    _paused = true;
                     break;
                 case ResumeRecord:
-                    session._paused = false;
+                    _paused = false;
                     break;
             }
         }
 
-        return session;
+        return mismatches;
     }
 
     private bool IsCompleted => _optimizer.IsBudgetSpent;
@@ -111,6 +120,8 @@ internal sealed partial class OptimizationSession
     /// and answers the next candidate or the final answer; <see langword="null"/> when the session was
     /// stopped meanwhile.
     /// </summary>
+    /// <exception cref="EvaluationNotRecordedException">The optimizer could not take the evaluation or the file could not record it; the session is as before the call.</exception>
+    /// <exception cref="IOException">The session file cannot be read to bring the session back after such a failure.</exception>
     public IterationResult? Iterate(Evaluation? report)
     {
         lock (_lock)
@@ -118,6 +129,11 @@ internal sealed partial class OptimizationSession
             if (_stopped)
             {
                 return null;
+            }
+
+            if (_broken)
+            {
+                Rebuild();
             }
 
             if (IsCompleted)
@@ -128,8 +144,8 @@ internal sealed partial class OptimizationSession
             bool resumed = _paused;
             if (resumed)
             {
-                _paused = false;
                 _file.Append(SessionFile.FormatEvent("resume", _time.GetUtcNow()));
+                _paused = false;
                 Changed?.Invoke(this, null);
             }
 
@@ -137,8 +153,7 @@ internal sealed partial class OptimizationSession
             // nothing to refer to and is ignored.
             if (report is { } evaluation && _outstanding is { } candidate)
             {
-                Apply(candidate, evaluation);
-                WriteEvaluation(candidate, evaluation);
+                Accept(candidate, evaluation);
                 if (IsCompleted)
                 {
                     return Final();
@@ -147,8 +162,66 @@ internal sealed partial class OptimizationSession
 
             _outstanding ??= _optimizer.Ask();
             return resumed
-                ? new IterationResult(IterationState.Resumed, _outstanding, "Resumed after pause")
+                ? new IterationResult(IterationState.Resumed, _outstanding, ResumedMessage)
                 : new IterationResult(IterationState.Candidate, _outstanding, "");
+        }
+    }
+
+    /// <summary>
+    /// Tells the optimizer the evaluation, asks for the next candidate and only then records the
+    /// evaluation: one the session did not accept is never written (the file would fail the session
+    /// again at every restart), and one the file did not take is not kept in memory either. After a
+    /// failure the optimizer is rebuilt from the file, now or, when the file cannot be read, at the
+    /// next call, so the session is exactly as before this call.
+    /// </summary>
+    private void Accept(double[] candidate, Evaluation evaluation)
+    {
+        bool writing = false;
+        try
+        {
+            Apply(candidate, evaluation);
+            if (!IsCompleted)
+            {
+                _outstanding = _optimizer.Ask();
+            }
+
+            writing = true;
+            WriteEvaluation(candidate, evaluation);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            bool fileFailed = writing && ex is IOException or UnauthorizedAccessException;
+            _broken = true;
+            _outstanding = candidate;
+            try
+            {
+                Rebuild();
+            }
+            catch (Exception again) when (again is IOException or UnauthorizedAccessException)
+            {
+                // Still broken: the next call rebuilds the session from its file.
+            }
+
+            throw new EvaluationNotRecordedException(
+                fileFailed
+                    ? $"the session file could not record this evaluation ({ex.Message}); it was not recorded and the session is unchanged: report it again"
+                    : $"the optimizer could not take this evaluation ({ex.Message}); it was not recorded and the session is unchanged (the same candidate is outstanding)",
+                retryable: fileFailed,
+                ex);
+        }
+    }
+
+    /// <summary>A fresh optimizer told every evaluation the file records: the session as its file says.</summary>
+    private void Rebuild()
+    {
+        (_, List<SessionRecord> records) = SessionFile.Read(_file.Path);
+        _optimizer = NewOptimizer(Definition);
+        _outstanding = null;
+        Replay(records);
+        _broken = false;
+        if (!IsCompleted)
+        {
+            _outstanding = _optimizer.Ask();
         }
     }
 
@@ -172,8 +245,8 @@ internal sealed partial class OptimizationSession
                 return new PauseResult(true, "Session is already paused");
             }
 
-            _paused = true;
             _file.Append(SessionFile.FormatEvent("pause", _time.GetUtcNow()));
+            _paused = true;
             Changed?.Invoke(this, null);
             return new PauseResult(true, "Session paused; the next OptimizeIteration resumes it");
         }
@@ -224,8 +297,8 @@ internal sealed partial class OptimizationSession
 
     private void Apply(double[] candidate, Evaluation evaluation)
     {
-        _optimizer.Tell(candidate, evaluation);
         _outstanding = null;
+        _optimizer.Tell(candidate, evaluation);
     }
 
     private void WriteEvaluation(double[] candidate, Evaluation evaluation)
@@ -236,4 +309,11 @@ internal sealed partial class OptimizationSession
         _file.Append(SessionFile.FormatEvaluation(record, feasible, _time.GetUtcNow(), best.Number, best.Objective));
         Changed?.Invoke(this, record);
     }
+}
+
+/// <summary>A reported evaluation the session did not record (the optimizer could not take it, or the file could not record it); the session is as before the call.</summary>
+internal sealed class EvaluationNotRecordedException(string message, bool retryable, Exception inner) : Exception(message, inner)
+{
+    /// <summary>True when the same report may succeed later (the file failed, not the evaluation).</summary>
+    public bool Retryable { get; } = retryable;
 }

@@ -1,5 +1,4 @@
 using Rto.Optimization;
-using Rto.Server.Optimization.Models;
 
 namespace Rto.Server.Optimization;
 
@@ -15,7 +14,7 @@ internal sealed record SessionDefinition(Guid Id, DateTimeOffset Created, string
     /// Validates a session request and creates the session's optimizer; on failure <paramref name="error"/>
     /// names the problem (the start reply's message).
     /// </summary>
-    public static bool TryCreate(SessionRequest request, Guid id, DateTimeOffset created, OptimizationOptions options, ModelCatalog models, out SessionDefinition? definition, out Optimizer? optimizer, out string error)
+    public static bool TryCreate(SessionRequest request, Guid id, DateTimeOffset created, OptimizationOptions options, out SessionDefinition? definition, out Optimizer? optimizer, out string error)
     {
         definition = null;
         optimizer = null;
@@ -31,9 +30,11 @@ internal sealed record SessionDefinition(Guid Id, DateTimeOffset Created, string
             return false;
         }
 
-        if (request.MaxIterations <= 0)
+        // 0 is the original's "no limit": an online RTO loop runs until Stop, so only the server's
+        // own limit bounds it.
+        if (request.MaxIterations < 0)
         {
-            error = $"max_iterations must be greater than 0, not {request.MaxIterations}";
+            error = $"max_iterations must be 0 (no limit: run until Stop) or greater, not {request.MaxIterations}";
             return false;
         }
 
@@ -43,6 +44,7 @@ internal sealed record SessionDefinition(Guid Id, DateTimeOffset Created, string
             return false;
         }
 
+        int budget = request.MaxIterations == 0 ? options.MaxIterations : request.MaxIterations;
         var ids = new HashSet<string>(StringComparer.Ordinal);
         var mvs = new List<DecisionVariable>(request.Mvs.Count);
         foreach (TagDefinition tag in request.Mvs)
@@ -66,15 +68,11 @@ internal sealed record SessionDefinition(Guid Id, DateTimeOffset Created, string
             cvs.Add(cv!);
         }
 
+        // model_id is the caller's label for its plant model (the original client sends
+        // "optimization_model"); only CalculateCV needs it to name a model of this server.
         string modelId = request.ModelId.Trim();
-        if (modelId.Length != 0 && !models.TryGet(modelId, out _))
-        {
-            error = $"unknown model_id '{modelId}'";
-            return false;
-        }
-
         int seed = options.Seed ?? SeedOf(id);
-        var problem = new OptimizationProblem(mvs, cvs, request.Maximize, request.MaxIterations);
+        var problem = new OptimizationProblem(mvs, cvs, request.Maximize, budget);
         if (!Optimizer.TryCreate(request.Method, problem, seed, out optimizer))
         {
             error = $"unknown optimization_method '{request.Method}'; known methods: {string.Join(", ", OptimizationMethods.Known)} (empty selects the default)";
@@ -100,14 +98,20 @@ internal sealed record SessionDefinition(Guid Id, DateTimeOffset Created, string
         return seed & int.MaxValue;
     }
 
-    /// <summary>Accepts Numeric, Integer and Bool in any letter case; empty means Numeric (a continuous variable).</summary>
+    /// <summary>The dataType names accepted, as the start refusal lists them.</summary>
+    public const string AcceptedTypes = "Numeric (or Double, Float, Real), Integer (or Int), Bool (or Boolean); any letter case, empty means Numeric";
+
+    /// <summary>
+    /// Accepts Numeric, Integer and Bool and the original service's synonyms (Boolean, Double, Float,
+    /// Real, Int, Numeric) in any letter case; empty means Numeric (a continuous variable).
+    /// </summary>
     public static bool TryParseType(string text, out VariableType type)
     {
-        VariableType? parsed = text.ToUpperInvariant() switch
+        VariableType? parsed = text.Trim().ToUpperInvariant() switch
         {
-            "" or "NUMERIC" => VariableType.Continuous,
-            "INTEGER" => VariableType.Integer,
-            "BOOL" => VariableType.Bool,
+            "" or "NUMERIC" or "DOUBLE" or "FLOAT" or "REAL" => VariableType.Continuous,
+            "INTEGER" or "INT" => VariableType.Integer,
+            "BOOL" or "BOOLEAN" => VariableType.Bool,
             _ => null,
         };
         type = parsed ?? VariableType.Continuous;
@@ -123,36 +127,19 @@ internal sealed record SessionDefinition(Guid Id, DateTimeOffset Created, string
         string label = Label("MV", tag, index);
         if (!TryParseType(tag.DataType, out VariableType type))
         {
-            error = $"{label}: unknown dataType '{tag.DataType}'; expected Numeric, Integer or Bool";
+            error = $"{label}: unknown dataType '{tag.DataType}'; accepted: {AcceptedTypes}";
             return false;
         }
 
-        double lower = tag.LowerBound, upper = tag.UpperBound;
-        if (!double.IsFinite(lower) || !double.IsFinite(upper))
+        // The optimizers search between the bounds, so each must be a number they can work with:
+        // DecisionVariable states the limit (magnitude below 1e30) and the other rules.
+        if (!DecisionVariable.TryCreate(tag.Id, type, tag.LowerBound, tag.UpperBound, out DecisionVariable? created, out string? invalid))
         {
-            error = $"{label}: bounds must be finite numbers, not [{lower}, {upper}]";
+            error = $"{label}: {invalid[(invalid.IndexOf(": ", StringComparison.Ordinal) + 2)..]}";
             return false;
         }
 
-        if (lower > upper)
-        {
-            error = $"{label}: lower bound {lower} is greater than upper bound {upper}";
-            return false;
-        }
-
-        if (type == VariableType.Integer && Math.Ceiling(lower) > Math.Floor(upper))
-        {
-            error = $"{label}: Integer MV has no whole number within [{lower}, {upper}]";
-            return false;
-        }
-
-        if (type == VariableType.Bool && !(lower <= 0 && upper >= 0) && !(lower <= 1 && upper >= 1))
-        {
-            error = $"{label}: Bool MV bounds [{lower}, {upper}] contain neither 0 nor 1";
-            return false;
-        }
-
-        mv = DecisionVariable.Create(tag.Id, type, lower, upper) with { Name = tag.Name };
+        mv = created with { Name = tag.Name };
         error = "";
         return true;
     }
@@ -163,13 +150,13 @@ internal sealed record SessionDefinition(Guid Id, DateTimeOffset Created, string
         string label = Label("CV", tag, index);
         if (!TryParseType(tag.DataType, out _))
         {
-            error = $"{label}: unknown dataType '{tag.DataType}'; expected Numeric, Integer or Bool";
+            error = $"{label}: unknown dataType '{tag.DataType}'; accepted: {AcceptedTypes}";
             return false;
         }
 
         if (double.IsNaN(tag.LowerBound) || double.IsNaN(tag.UpperBound))
         {
-            error = $"{label}: bounds must be numbers (±1.7976931348623157E308 means no limit), not NaN";
+            error = $"{label}: bounds must be numbers (a magnitude of 1e30 or more, such as ±1e100, means no limit), not NaN";
             return false;
         }
 

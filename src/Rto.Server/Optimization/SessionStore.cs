@@ -1,4 +1,3 @@
-using Rto.Server.Optimization.Models;
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Options;
 using Rto.Optimization;
@@ -13,15 +12,13 @@ internal sealed partial class SessionStore
 {
     private readonly ConcurrentDictionary<Guid, OptimizationSession> _sessions = new();
     private readonly OptimizationOptions _options;
-    private readonly ModelCatalog _models;
     private readonly TimeProvider _time;
     private readonly ILogger<SessionStore> _logger;
     private int _count;
 
-    public SessionStore(IOptions<OptimizationOptions> options, ModelCatalog models, TimeProvider time, ILogger<SessionStore> logger)
+    public SessionStore(IOptions<OptimizationOptions> options, TimeProvider time, ILogger<SessionStore> logger)
     {
         _options = options.Value;
-        _models = models;
         _time = time;
         _logger = logger;
         Restore();
@@ -45,7 +42,7 @@ internal sealed partial class SessionStore
         try
         {
             var id = Guid.NewGuid();
-            if (!SessionDefinition.TryCreate(request, id, _time.GetUtcNow(), _options, _models, out SessionDefinition? definition, out Optimizer? optimizer, out error))
+            if (!SessionDefinition.TryCreate(request, id, _time.GetUtcNow(), _options, out SessionDefinition? definition, out Optimizer? optimizer, out error))
             {
                 Interlocked.Decrement(ref _count);
                 return false;

@@ -93,6 +93,59 @@ public sealed class JobsExecutionTests
         }
     }
 
+    /// <summary>
+    /// The result of an FFT longer than a row group is what readers always got: the same four
+    /// required columns of the same types, one row per bin in order, the spectrum of the samples
+    /// (the upper half the conjugate mirror of the lower), magnitude the modulus of each bin.
+    /// </summary>
+    [TestMethod]
+    public async Task ALongSpectrumKeepsItsColumnsAndOrderAcrossRowGroups()
+    {
+        int rows = (2 * SpectrumFile.RowGroupRows) + 1001; // three row groups, an odd length
+        (TestServer server, string directory) = await StartWithRunAsync(rows);
+        await using TestServer _ = server;
+        await File.WriteAllTextAsync(Path.Combine(directory, "fft.task"), "fft values\n");
+        string reply = await RunJobAsync(server, directory, "fft.task");
+        Assert.AreEqual("complete", Response(reply).GetProperty("Status").GetString(), reply);
+        string result = Path.Combine(directory, "fft_ansver.parquet");
+
+        List<object[]> schema = Query($"SELECT name, type, repetition_type, converted_type, num_children FROM parquet_schema('{result}')");
+        string[] actual = [.. schema.Select(r => string.Join(' ', r.Select(v => v is DBNull ? "" : v.ToString())))];
+        CollectionAssert.AreEqual(
+            new[] { "root    4", "frequency_index INT64 REQUIRED INT_64 ", "re DOUBLE REQUIRED  ", "im DOUBLE REQUIRED  ", "magnitude DOUBLE REQUIRED  " },
+            actual,
+            string.Join(" | ", actual));
+        Assert.AreEqual(3L, Convert.ToInt64(Query($"SELECT count(DISTINCT row_group_id) FROM parquet_metadata('{result}')").Single()[0]));
+        Assert.AreEqual("SNAPPY", Query($"SELECT DISTINCT compression FROM parquet_metadata('{result}')").Single()[0]);
+
+        double[] samples = [.. Query($"SELECT values FROM '{Path.Combine(directory, "time_series.parquet")}' ORDER BY sample").Select(r => (double)r[0])];
+        List<object[]> spectrum = Query($"SELECT frequency_index, re, im, magnitude FROM '{result}'");
+        Assert.HasCount(rows, spectrum);
+        for (int k = 0; k < rows; k++)
+        {
+            Assert.AreEqual((long)k, spectrum[k][0], "one row per bin, in order");
+            Assert.AreEqual(new Complex((double)spectrum[k][1], (double)spectrum[k][2]).Magnitude, (double)spectrum[k][3], 0, $"|X[{k}]|");
+            if (k > 0)
+            {
+                Assert.AreEqual((double)spectrum[k][1], (double)spectrum[rows - k][1], 0, $"re[{k}] = re[n-{k}]");
+                Assert.AreEqual((double)spectrum[k][2], -(double)spectrum[rows - k][2], 0, $"im[{k}] = -im[n-{k}]");
+            }
+        }
+
+        double scale = samples.Sum(Math.Abs);
+        foreach (int k in new[] { 0, 1, 7, rows / 2, (rows / 2) + 1, SpectrumFile.RowGroupRows, rows - 7, rows - 1 })
+        {
+            Complex expected = Complex.Zero;
+            for (int n = 0; n < rows; n++)
+            {
+                expected += samples[n] * Complex.Exp(new Complex(0, -2 * Math.PI * ((long)k * n % rows) / rows));
+            }
+
+            Assert.AreEqual(expected.Real, (double)spectrum[k][1], 1e-12 * scale, $"re[{k}]");
+            Assert.AreEqual(expected.Imaginary, (double)spectrum[k][2], 1e-12 * scale, $"im[{k}]");
+        }
+    }
+
     [TestMethod]
     public async Task TheStatsTaskSummarisesAColumn()
     {

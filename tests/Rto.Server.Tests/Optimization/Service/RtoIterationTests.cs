@@ -156,7 +156,8 @@ public sealed class RtoIterationTests
         Assert.IsTrue(paused.IsPaused);
         Assert.IsTrue(again.IsPaused);
         StringAssert.Contains(again.Message, "already paused");
-        Assert.AreEqual(1, resumed.Flag);
+        Assert.AreEqual(IterationFlag.Candidate, resumed.Flag, "the original server answered 0 after a pause");
+        StringAssert.Contains(resumed.Message, "resumed");
         CollectionAssert.AreEqual(candidate, Values(resumed));
         Assert.AreEqual(0, next.Flag);
     }
@@ -170,7 +171,8 @@ public sealed class RtoIterationTests
 
         OptimizeIterationResponse resumed = await s_rto.OptimizeIterationAsync(Report(session, 1, true, ("c", 0.5)));
 
-        Assert.AreEqual(1, resumed.Flag);
+        Assert.AreEqual(IterationFlag.Candidate, resumed.Flag);
+        StringAssert.Contains(resumed.Message, "resumed");
         CollectionAssert.AreNotEqual(candidate, Values(resumed));
         Assert.HasCount(1, EvaluationLines(SessionFile(s_server, session)));
         string[] lines = File.ReadAllLines(SessionFile(s_server, session));
@@ -189,7 +191,7 @@ public sealed class RtoIterationTests
 
         StringAssert.Contains(stopped.Message, "stopped");
         Assert.IsFalse(File.Exists(SessionFile(s_server, session)));
-        Assert.AreEqual(-1, (await s_rto.OptimizeIterationAsync(Ask(session))).Flag);
+        Assert.AreEqual(IterationFlag.OriginalUnknownSession, (await s_rto.OptimizeIterationAsync(Ask(session))).Flag);
     }
 
     [TestMethod]
@@ -202,7 +204,7 @@ public sealed class RtoIterationTests
         PauseResponse pause = await s_rto.PauseAsync(new PauseRequest { SessionId = session });
         StopResponse stop = await s_rto.StopAsync(new StopRequest { SessionId = session });
 
-        Assert.AreEqual(-1, iteration.Flag);
+        Assert.AreEqual(IterationFlag.OriginalUnknownSession, iteration.Flag, "the original server's value");
         Assert.IsEmpty(iteration.MvValues);
         StringAssert.Contains(iteration.Message, "Unknown session");
         Assert.IsFalse(pause.IsPaused);

@@ -1,3 +1,4 @@
+using Grpc.Core;
 using Grpc.Net.Client;
 using Grpc.RtoApi;
 using static Rto.Server.Tests.Optimization.Service.RtoTestKit;
@@ -52,6 +53,44 @@ public sealed class RtoRestoreTests
     }
 
     [TestMethod]
+    public async Task AnIterationThatFailsLeavesTheFileUnchangedAndTheSessionContinuesAfterARestart()
+    {
+        string data = TestServer.NewDataDirectory();
+        string session;
+        double[] second, third;
+        await using (TestServer server = await TestServer.StartAsync(data))
+        {
+            using GrpcChannel channel = Channel(server);
+            RtoService.RtoServiceClient rto = RtoServiceOf(channel);
+            session = await StartAsync(rto, SimpleStart(10));
+            await rto.OptimizeIterationAsync(Ask(session));
+            second = Values(await rto.OptimizeIterationAsync(Report(session, 3, true, ("c", 0.5))));
+            string path = SessionFile(server, session);
+            byte[] before = File.ReadAllBytes(path);
+
+            // The file cannot be written (another process holds it): the evaluation is not accepted.
+            RpcException refused;
+            using (new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.None))
+            {
+                refused = await Assert.ThrowsExactlyAsync<RpcException>(() => rto.OptimizeIterationAsync(Report(session, 2, true, ("c", 0.5))).ResponseAsync);
+            }
+
+            Assert.AreEqual(StatusCode.Unavailable, refused.StatusCode);
+            StringAssert.Contains(refused.Status.Detail, "not recorded");
+            CollectionAssert.AreEqual(before, File.ReadAllBytes(path), "a failed iteration writes nothing");
+            CollectionAssert.AreEqual(second, Values(await rto.OptimizeIterationAsync(Ask(session))), "the session is as before the failed call");
+            third = Values(await rto.OptimizeIterationAsync(Report(session, 2, true, ("c", 0.5))));
+            Assert.HasCount(2, EvaluationLines(path));
+        }
+
+        await using TestServer restarted = await TestServer.StartAsync(data);
+        using GrpcChannel again = Channel(restarted);
+        OptimizeIterationResponse resumed = await RtoServiceOf(again).OptimizeIterationAsync(Ask(session));
+        Assert.AreEqual(IterationFlag.Candidate, resumed.Flag, resumed.Message);
+        CollectionAssert.AreEqual(third, Values(resumed), "the restarted session continues where it was");
+    }
+
+    [TestMethod]
     public async Task EvaluationsSurviveAKillNineOfTheServerProcess()
     {
         string data = TestServer.NewDataDirectory();
@@ -96,7 +135,8 @@ public sealed class RtoRestoreTests
         RtoService.RtoServiceClient client = RtoServiceOf(again);
         StringAssert.Contains((await client.PauseAsync(new PauseRequest { SessionId = session })).Message, "already paused");
         OptimizeIterationResponse resumed = await client.OptimizeIterationAsync(Ask(session));
-        Assert.AreEqual(1, resumed.Flag);
+        Assert.AreEqual(IterationFlag.Candidate, resumed.Flag);
+        StringAssert.Contains(resumed.Message, "resumed");
         CollectionAssert.AreEqual(candidate, Values(resumed));
     }
 

@@ -69,16 +69,15 @@ public sealed class RtoStartTests
     [DataRow("MV lower above upper", "lower bound 5 is greater than upper bound -5")]
     [DataRow("MV NaN bound", "must be finite")]
     [DataRow("MV infinite bound", "must be finite")]
-    [DataRow("unknown dataType", "unknown dataType 'Real'")]
+    [DataRow("MV bound the optimizer cannot search", "magnitude below 1e30")]
+    [DataRow("unknown dataType", "unknown dataType 'Text'; accepted: Numeric (or Double, Float, Real), Integer (or Int), Bool (or Boolean)")]
     [DataRow("unknown method", "known methods: GaussOpt, SimulatedAnnealingOpt, EvolutionaryOpt, TestStepOpt, Genetic_Algo")]
-    [DataRow("zero iterations", "max_iterations must be greater than 0")]
-    [DataRow("negative iterations", "max_iterations must be greater than 0")]
+    [DataRow("negative iterations", "max_iterations must be 0 (no limit: run until Stop) or greater")]
     [DataRow("iterations above the server limit", "exceeds the server's limit of 1000")]
     [DataRow("duplicate MV ids", "duplicate tag id 'a'")]
     [DataRow("MV and CV share an id", "duplicate tag id 'a'")]
     [DataRow("Integer MV without whole number", "no whole number within")]
     [DataRow("CV lower above upper", "CV 'c': lower bound 2 is greater than upper bound 1")]
-    [DataRow("unknown model", "unknown model_id 'nope'")]
     [DataRow("empty MV id", "has no id")]
     [DataRow("Bool MV without 0 or 1", "contain neither 0 nor 1")]
     public async Task AnInvalidStartIsRefusedWithAMessageAndCreatesNoSession(string problem, string expected)
@@ -90,16 +89,15 @@ public sealed class RtoStartTests
             case "MV lower above upper": request.Mvs[0].LowerBound = 5; request.Mvs[0].UpperBound = -5; break;
             case "MV NaN bound": request.Mvs[0].LowerBound = double.NaN; break;
             case "MV infinite bound": request.Mvs[1].UpperBound = double.PositiveInfinity; break;
-            case "unknown dataType": request.Mvs[0].DataType = "Real"; break;
+            case "unknown dataType": request.Mvs[0].DataType = "Text"; break;
+            case "MV bound the optimizer cannot search": request.Mvs[0].LowerBound = -double.MaxValue; request.Mvs[0].UpperBound = double.MaxValue; break;
             case "unknown method": request.OptimizationMethod = "Magic"; break;
-            case "zero iterations": request.MaxIterations = 0; break;
             case "negative iterations": request.MaxIterations = -3; break;
             case "iterations above the server limit": request.MaxIterations = 1001; break;
             case "duplicate MV ids": request.Mvs[1].Id = "a"; break;
             case "MV and CV share an id": request.Cvs[0].Id = "a"; break;
             case "Integer MV without whole number": request.Mvs.Add(Mv("i", 0.2, 0.8, "Integer")); break;
             case "CV lower above upper": request.Cvs[0].LowerBound = 2; break;
-            case "unknown model": request.ModelId = "nope"; break;
             case "empty MV id": request.Mvs[0].Id = ""; break;
             case "Bool MV without 0 or 1": request.Mvs.Add(Mv("flag", 2, 3, "Bool")); break;
             default: Assert.Fail(problem); break;

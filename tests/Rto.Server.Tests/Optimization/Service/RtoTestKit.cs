@@ -56,7 +56,8 @@ internal static class RtoTestKit
         var request = new OptimizeIterationRequest
         {
             OptimizationInstanceId = session,
-            ObjectiveFunctionValue = new TagVal { TagId = "objective", NumericValue = objective, IsGood = ok },
+            // With a timeStamp, as Rto's client sends it: isGood = false then means a failed evaluation.
+            ObjectiveFunctionValue = new TagVal { TagId = "objective", NumericValue = objective, IsGood = ok, TimeStamp = 1 },
         };
         foreach ((string id, double value) in cvs)
         {
