@@ -27,6 +27,8 @@ internal sealed partial class ClusterStreamReader(ClusterConnection cluster, str
     private Task _readLoop = Task.CompletedTask;
     private long _applied;
     private volatile bool _reading;
+    private volatile CancellationTokenSource? _attempt;
+    private volatile string? _stalled;
 
     /// <summary>The stream sequence of the last message handed to the callback (0: none yet).</summary>
     public ulong Applied => (ulong)Interlocked.Read(ref _applied);
@@ -74,12 +76,37 @@ internal sealed partial class ClusterStreamReader(ClusterConnection cluster, str
                     return true;
                 }
 
-                await progress.WaitAsync(deadline.Token);
+                // A consumer whose server died may stay silent without the client noticing (no
+                // heartbeat is missed while its pulls get no answer at all): a reader that someone
+                // waits for and that makes no progress for a second is recreated.
+                if (await Task.WhenAny(progress, Task.Delay(StallTimeout, deadline.Token)) != progress)
+                {
+                    deadline.Token.ThrowIfCancellationRequested();
+                    Restart($"no message for {StallTimeout.TotalSeconds:0} s while #{sequence} is awaited");
+                }
             }
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested && !_leaving.IsCancellationRequested)
         {
             return Applied >= sequence;
+        }
+    }
+
+    /// <summary>How long a waited-for reader may go without a message before it is recreated.</summary>
+    private static readonly TimeSpan StallTimeout = TimeSpan.FromSeconds(1);
+
+    private void Restart(string reason)
+    {
+        if (_attempt is { } attempt && _reading)
+        {
+            _stalled = reason;
+            try
+            {
+                attempt.Cancel();
+            }
+            catch (ObjectDisposedException)
+            {
+            }
         }
     }
 
@@ -101,6 +128,8 @@ internal sealed partial class ClusterStreamReader(ClusterConnection cluster, str
         while (!leaving.IsCancellationRequested)
         {
             using var attempt = CancellationTokenSource.CreateLinkedTokenSource(leaving);
+            _attempt = attempt;
+            _stalled = null;
             Task recovered = RecoveredAsync(attempt.Token).ContinueWith(_ => attempt.Cancel(), CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
             string name = $"rto-{capability}-{cluster.NodeName}-{Guid.NewGuid():N}"[..(capability.Length + cluster.NodeName.Length + 17)];
             string reason = "";
@@ -155,7 +184,7 @@ internal sealed partial class ClusterStreamReader(ClusterConnection cluster, str
                     break;
                 }
 
-                reason = reason.Length > 0 ? reason : attempt.IsCancellationRequested ? "the cluster is available again" : "the consumer ended";
+                reason = reason.Length > 0 ? reason : _stalled ?? (attempt.IsCancellationRequested ? "the cluster is available again" : "the consumer ended");
             }
             catch (OperationCanceledException) when (leaving.IsCancellationRequested)
             {
@@ -163,7 +192,7 @@ internal sealed partial class ClusterStreamReader(ClusterConnection cluster, str
             }
             catch (OperationCanceledException) when (attempt.IsCancellationRequested)
             {
-                reason = reason.Length > 0 ? reason : "the cluster is available again";
+                reason = reason.Length > 0 ? reason : _stalled ?? "the cluster is available again";
             }
             catch (Exception ex)
             {
@@ -172,6 +201,7 @@ internal sealed partial class ClusterStreamReader(ClusterConnection cluster, str
             finally
             {
                 _reading = false;
+                _attempt = null;
                 await attempt.CancelAsync();
                 await recovered.ContinueWith(_ => { }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
             }

@@ -75,10 +75,15 @@ internal sealed partial class MeterRegistry : IDisposable
     /// </summary>
     public MeterRegistryReload Replace(MeterRegistryContent content, string source)
     {
-        if (content.Errors.Count > 0 || content.Meters.Count == 0)
+        if (content.Errors.Count > 0)
         {
-            MeterRegistryError first = content.Errors.Count > 0 ? content.Errors[0] : new MeterRegistryError(0, "");
-            LogRejected(source, first.LineNumber, first.Text, content.Errors.Count);
+            LogRejected(source, content.Errors[0].LineNumber, content.Errors[0].Text, content.Errors.Count);
+            return default;
+        }
+
+        if (content.Meters.Count == 0)
+        {
+            LogEmpty(source);
             return default;
         }
 

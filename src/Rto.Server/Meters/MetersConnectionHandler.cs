@@ -25,7 +25,9 @@ internal sealed partial class MetersConnectionHandler(
     private readonly int _maxLineLength = options.Value.MaxLineLength;
     private readonly MetersReplication? _replication = replication;
 
-    protected override string StoreFailureReason => "The readings log is unavailable.";
+    protected override string StoreFailureReason => _replication is null
+        ? "The readings log is unavailable."
+        : "JetStream did not store (or did not confirm) the batch's readings; they are not counted.";
 
     protected override TcpSession CreateSession(ConnectionContext connection) =>
         new Session(this, new Batch(new ArrayBufferWriter<byte>(16 * 1024)), connection.RemoteEndPoint);

@@ -27,7 +27,9 @@ internal sealed class MetricsConnectionHandler(
 
     private readonly int _maxLineLength = options.Value.MaxLineLength;
 
-    protected override string StoreFailureReason => "The metrics log is unavailable.";
+    protected override string StoreFailureReason => replication is null
+        ? "The metrics log is unavailable."
+        : "JetStream did not store (or did not confirm) the batch's puts; their replies are not sent.";
 
     protected override TcpSession CreateSession(ConnectionContext connection) => new Session(store, new MetricsRequestReader(_maxLineLength), Instruments, replication);
 
