@@ -4,7 +4,7 @@ using Rto.Benchmarks.Load;
 namespace Rto.Benchmarks;
 
 /// <summary>
-/// <c>load ...</c> drives a real server over TCP, <c>jobs ...</c> times a Parquet job against numpy, <c>optimizers ...</c> compares the
+/// <c>load ...</c> drives a real server over TCP, <c>fuzz ...</c> runs the parsers' fuzz targets for a fixed time, <c>jobs ...</c> times a Parquet job against numpy, <c>optimizers ...</c> compares the
 /// RTO optimizers with scipy and NLopt (<c>optimizers scale</c>: cost per call against the number of variables;
 /// <c>optimizers throughput</c>: Ask + Tell per second without the server); everything else goes to BenchmarkDotNet
 /// (e.g. <c>--filter '*MetricStore*'</c>, <c>--list flat</c>, <c>--job short</c>).
@@ -20,6 +20,11 @@ public static class Program
         if (args.Length > 0 && args[0] == "load")
         {
             return await LoadCommand.RunAsync(args[1..]);
+        }
+
+        if (args.Length > 0 && args[0] == "fuzz")
+        {
+            return Fuzz.FuzzCommand.Run(args[1..]);
         }
 
         if (args.Length > 0 && args[0] == "jobs")

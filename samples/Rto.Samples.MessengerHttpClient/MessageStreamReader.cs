@@ -25,20 +25,22 @@ public sealed partial class MessageStreamReader(
     public int TimesOpened => Volatile.Read(ref _opened);
 
     /// <summary>
-    /// Starts reading and waits (up to the client's open timeout) for the first attempt to open
-    /// the stream, so that once the HTTP interface answers, a reachable server's messages are
-    /// already being buffered. An unreachable server does not hold up start-up.
+    /// Starts reading and waits (a little longer than the open timeout, which a server that
+    /// sends headers late always takes) for the first attempt to open the stream, so that once
+    /// the HTTP interface answers, a reachable server's messages are already being buffered. An
+    /// unreachable server does not hold up start-up.
     /// </summary>
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
         await base.StartAsync(cancellationToken);
+        TimeSpan wait = settings.OpenTimeout + TimeSpan.FromSeconds(1);
         try
         {
-            await _firstAttempt.Task.WaitAsync(TimeSpan.FromSeconds(5), cancellationToken);
+            await _firstAttempt.Task.WaitAsync(wait, cancellationToken);
         }
         catch (TimeoutException)
         {
-            LogSlowStart(servers.Address);
+            LogSlowStart(servers.Address, wait.TotalSeconds);
         }
     }
 
@@ -138,6 +140,6 @@ public sealed partial class MessageStreamReader(
     [LoggerMessage(Level = LogLevel.Error, Message = "Message stream failed; retrying in {DelayMs:0} ms")]
     private partial void LogFailed(Exception exception, double delayMs);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "The message stream at {Address} did not open within 5 s; serving HTTP while it keeps trying")]
-    private partial void LogSlowStart(Uri address);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The message stream at {Address} did not open within {Seconds:0.#} s; serving HTTP while it keeps trying")]
+    private partial void LogSlowStart(Uri address, double seconds);
 }

@@ -30,8 +30,10 @@ public static class MessengerHttpClientApp
         builder.Services.AddSingleton(new MessageBuffer(settings.BufferCapacity));
         // One client per server address, each on a channel of its own rather than
         // MessengerClient.ConnectAsync: this app must start, and answer 503, while the servers are
-        // down; a channel connects on the first call and reconnects by itself.
-        builder.Services.AddSingleton(_ => new MessengerServers(MessengerServers.Split(settings.ServerAddress), new MessengerClientOptions { RequestTimeout = settings.SendTimeout }));
+        // down; a channel connects on the first call and reconnects by itself. Its keep-alive
+        // pings notice a dead server behind a quiet stream.
+        var clientOptions = new MessengerClientOptions { RequestTimeout = settings.SendTimeout, OpenTimeout = settings.OpenTimeout };
+        builder.Services.AddSingleton(_ => new MessengerServers(MessengerServers.Split(settings.ServerAddress), clientOptions));
         builder.Services.AddSingleton<MessageStreamReader>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<MessageStreamReader>());
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);

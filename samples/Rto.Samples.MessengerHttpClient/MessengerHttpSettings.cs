@@ -28,6 +28,13 @@ public sealed record MessengerHttpSettings
     /// <summary>The deadline of one send (<c>MESSENGER_SEND_TIMEOUT</c>, e.g. <c>00:00:05</c>).</summary>
     public TimeSpan SendTimeout { get; init; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// How long opening the stream waits for the server to confirm it (<c>MESSENGER_OPEN_TIMEOUT</c>);
+    /// a server that sends headers only with its first message (grpc-python) never does, and its
+    /// stream counts as open after this wait.
+    /// </summary>
+    public TimeSpan OpenTimeout { get; init; } = TimeSpan.FromSeconds(5);
+
     /// <summary>The first wait before reopening a broken stream; it doubles on every failed attempt.</summary>
     public TimeSpan ReconnectInitialDelay { get; init; } = TimeSpan.FromMilliseconds(100);
 
@@ -51,6 +58,7 @@ public sealed record MessengerHttpSettings
             HttpAddress = Read(configuration, "MESSENGER_HTTP_ADDRESS", defaults.HttpAddress, IPAddress.Parse),
             BufferCapacity = Read(configuration, "MESSENGER_BUFFER_CAPACITY", defaults.BufferCapacity, text => int.Parse(text, CultureInfo.InvariantCulture)),
             SendTimeout = Read(configuration, "MESSENGER_SEND_TIMEOUT", defaults.SendTimeout, text => TimeSpan.Parse(text, CultureInfo.InvariantCulture)),
+            OpenTimeout = Read(configuration, "MESSENGER_OPEN_TIMEOUT", defaults.OpenTimeout, text => TimeSpan.Parse(text, CultureInfo.InvariantCulture)),
             ReconnectMaxDelay = Read(configuration, "MESSENGER_RECONNECT_MAX_DELAY", defaults.ReconnectMaxDelay, text => TimeSpan.Parse(text, CultureInfo.InvariantCulture)),
         };
         settings.Validate();
@@ -74,9 +82,9 @@ public sealed record MessengerHttpSettings
             throw new InvalidOperationException($"MESSENGER_HTTP_PORT must be between 0 and 65535, not {HttpPort}.");
         }
 
-        if (BufferCapacity < 1 || SendTimeout <= TimeSpan.Zero || ReconnectMaxDelay < ReconnectInitialDelay)
+        if (BufferCapacity < 1 || SendTimeout <= TimeSpan.Zero || OpenTimeout <= TimeSpan.Zero || ReconnectMaxDelay < ReconnectInitialDelay)
         {
-            throw new InvalidOperationException("MESSENGER_BUFFER_CAPACITY, MESSENGER_SEND_TIMEOUT and MESSENGER_RECONNECT_MAX_DELAY must be positive (the delay at least 100 ms).");
+            throw new InvalidOperationException("MESSENGER_BUFFER_CAPACITY, MESSENGER_SEND_TIMEOUT, MESSENGER_OPEN_TIMEOUT and MESSENGER_RECONNECT_MAX_DELAY must be positive (the delay at least 100 ms).");
         }
     }
 

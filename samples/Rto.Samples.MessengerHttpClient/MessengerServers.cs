@@ -31,7 +31,7 @@ public sealed class MessengerServers : IDisposable
             throw new ArgumentException("At least one messenger server address is needed.", nameof(addresses));
         }
 
-        _channels = [.. addresses.Select(address => GrpcChannel.ForAddress(GrpcAddress.Parse(address)))];
+        _channels = [.. addresses.Select(address => MessengerClient.CreateChannel(GrpcAddress.Parse(address), options))];
         _clients = [.. _channels.Select(channel => new MessengerClient(channel, options))];
     }
 

@@ -20,6 +20,11 @@ internal static class LoadCommand
             return await ClusterLoad.RunAsync(args[1..]);
         }
 
+        if (args.Length > 0 && args[0] == "cluster-optimization")
+        {
+            return await ClusterOptimizationLoad.RunAsync(args[1..]);
+        }
+
         if (args.Length > 0 && args[0] == "connections")
         {
             return await ConnectionAbuseLoad.RunAsync(args[1..]);

@@ -30,17 +30,21 @@ public sealed class MessengerClient : IAsyncDisposable, IDisposable
     public const int DefaultPort = 51075;
 
     private readonly GrpcChannel? _ownedChannel;
+    private readonly GrpcChannel _channel;
     private readonly MessengerServer.MessengerServerClient _grpc;
     private readonly MessengerClientOptions _options;
 
     /// <summary>
     /// Creates a client over an existing <paramref name="channel"/>, which the caller keeps
     /// owning: to share one channel between clients, or to start before the server is up (the
-    /// channel connects on the first call). No connection is made here.
+    /// channel connects on the first call). No connection is made here. A channel from
+    /// <see cref="CreateChannel"/> pings a quiet connection as <paramref name="options"/> say;
+    /// the keep-alive settings of any other channel are its own.
     /// </summary>
     public MessengerClient(GrpcChannel channel, MessengerClientOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(channel);
+        _channel = channel;
         _options = options ?? new MessengerClientOptions();
         Address = GrpcAddress.Parse(channel.Target);
         _grpc = new MessengerServer.MessengerServerClient(channel);
@@ -49,6 +53,7 @@ public sealed class MessengerClient : IAsyncDisposable, IDisposable
     private MessengerClient(GrpcChannel ownedChannel, Uri address, MessengerClientOptions options)
     {
         _ownedChannel = ownedChannel;
+        _channel = ownedChannel;
         _options = options;
         Address = address;
         _grpc = new MessengerServer.MessengerServerClient(ownedChannel);
@@ -70,11 +75,24 @@ public sealed class MessengerClient : IAsyncDisposable, IDisposable
     {
         options ??= new MessengerClientOptions();
         GrpcChannel channel = await GrpcDialer.ConnectAsync(
+            CreateChannel(address, options),
             address,
             options.ConnectTimeout,
             (kind, message) => new MessengerClientException(kind, kind == ClientErrorKind.Timeout ? StatusCode.DeadlineExceeded : StatusCode.Unavailable, message),
             cancellationToken).ConfigureAwait(false);
         return new MessengerClient(channel, address, options);
+    }
+
+    /// <summary>
+    /// Creates a channel to <paramref name="address"/> with the settings <see cref="ConnectAsync(Uri, MessengerClientOptions?, CancellationToken)"/>
+    /// uses (connect timeout, keep-alive pings), without connecting: for a client that must start
+    /// before the server is up (<see cref="MessengerClient(GrpcChannel, MessengerClientOptions?)"/>).
+    /// The caller owns and disposes it.
+    /// </summary>
+    public static GrpcChannel CreateChannel(Uri address, MessengerClientOptions? options = null)
+    {
+        options ??= new MessengerClientOptions();
+        return GrpcDialer.CreateChannel(address, options.ConnectTimeout, options.KeepAlivePingDelay, options.KeepAlivePingTimeout);
     }
 
     /// <summary>Sends a message; returns the send time the server assigned to it.</summary>
@@ -95,6 +113,12 @@ public sealed class MessengerClient : IAsyncDisposable, IDisposable
         {
             throw new OperationCanceledException("Sending was cancelled.", ex, cancellationToken);
         }
+        catch (Exception ex) when (ex is OperationCanceledException or RpcException { StatusCode: StatusCode.Cancelled } && !cancellationToken.IsCancellationRequested)
+        {
+            // Not cancelled by the caller: grpc-dotnet reports a call whose connection died before
+            // the reply's headers came as cancelled.
+            throw new MessengerClientException(ClientErrorKind.ConnectionLost, StatusCode.Unavailable, $"Sending a message at {Address} failed: the connection was lost before the server answered.", ex);
+        }
         catch (RpcException ex)
         {
             throw MessengerClientException.From(ex, "Sending a message", Address, stream: false);
@@ -102,23 +126,35 @@ public sealed class MessengerClient : IAsyncDisposable, IDisposable
     }
 
     /// <summary>
-    /// Opens a message stream and waits until the server has registered it: every message sent
-    /// after this completes (by anyone) will arrive on the returned subscription.
+    /// Opens a message stream. It returns once the server has confirmed the stream (its response
+    /// headers; the Rto server sends them once the stream is registered, so every message sent
+    /// after this completes, by anyone, arrives on it), or else after <see cref="MessengerClientOptions.OpenTimeout"/>
+    /// with the connection up: servers that send headers only with the first message (grpc-python)
+    /// give no earlier sign on a quiet chat. An open stream stays open however quiet it is; a dead
+    /// connection under it is found by keep-alive pings (<see cref="MessengerClientOptions.KeepAlivePingDelay"/>)
+    /// and ends the reading with <see cref="ClientErrorKind.ConnectionLost"/>.
     /// </summary>
-    /// <exception cref="MessengerClientException">The server is unreachable, or did not open the stream within <see cref="MessengerClientOptions.OpenTimeout"/>.</exception>
+    /// <exception cref="MessengerClientException">The server is unreachable or refused the stream, or the connection was still not up after <see cref="MessengerClientOptions.OpenTimeout"/> (<see cref="ClientErrorKind.Timeout"/>).</exception>
     public async Task<MessageSubscription> SubscribeAsync(CancellationToken cancellationToken = default)
     {
         AsyncServerStreamingCall<ReadMessagesResponse> call = _grpc.ReadMessages(new ReadMessagesRequest(), cancellationToken: CancellationToken.None);
         try
         {
-            // The server sends the response headers once the stream is registered.
-            await call.ResponseHeadersAsync.WaitAsync(_options.OpenTimeout, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await call.ResponseHeadersAsync.WaitAsync(_options.OpenTimeout, cancellationToken).ConfigureAwait(false);
+            }
+            catch (TimeoutException) when (IsConnected())
+            {
+                // Open but not confirmed: the server may send its headers with the first message.
+            }
+
             return new MessageSubscription(call, Address);
         }
         catch (TimeoutException ex)
         {
             call.Dispose();
-            throw new MessengerClientException(ClientErrorKind.Timeout, StatusCode.DeadlineExceeded, string.Create(CultureInfo.InvariantCulture, $"Opening a message stream at {Address} timed out after {_options.OpenTimeout.TotalSeconds:0.###} s."), ex);
+            throw new MessengerClientException(ClientErrorKind.Timeout, StatusCode.DeadlineExceeded, string.Create(CultureInfo.InvariantCulture, $"Opening a message stream at {Address} timed out after {_options.OpenTimeout.TotalSeconds:0.###} s: the connection is not up."), ex);
         }
         catch (RpcException ex)
         {
@@ -143,6 +179,20 @@ public sealed class MessengerClient : IAsyncDisposable, IDisposable
         await foreach (ChatMessage message in subscription.ReadAllAsync(cancellationToken).ConfigureAwait(false))
         {
             yield return message;
+        }
+    }
+
+    private bool IsConnected()
+    {
+        try
+        {
+            return _channel.State == ConnectivityState.Ready;
+        }
+        catch (InvalidOperationException)
+        {
+            // A channel over a handler that does not report its connection: nothing says the
+            // stream is not open, and an open stream is taken as open.
+            return true;
         }
     }
 

@@ -148,12 +148,16 @@ internal sealed partial class ClusterConnection : IAsyncDisposable
     /// </summary>
     /// <exception cref="ClusterUnavailableException">Refused before publishing (<paramref name="notSent"/> says so) or refused by JetStream: not stored.</exception>
     /// <exception cref="ClusterUnconfirmedException">Not confirmed in time: the message may or may not have been stored.</exception>
-    public async Task<PubAckResponse> PublishAsync(string subject, byte[] payload, string messageId, string notSent, CancellationToken cancellationToken)
+    /// <param name="expectedLastSubjectSequence">
+    /// When set, JetStream stores the message only if the subject's last message has this sequence
+    /// (0: the subject has none), and refuses it otherwise: a writer that lost its turn cannot append.
+    /// </param>
+    public async Task<PubAckResponse> PublishAsync(string subject, byte[] payload, string messageId, string notSent, CancellationToken cancellationToken, ulong? expectedLastSubjectSequence = null)
     {
         Availability.ThrowIfUnavailable(notSent);
         using var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         budget.CancelAfter(RequestTimeout);
-        var opts = new NatsJSPubOpts { MsgId = messageId };
+        var opts = new NatsJSPubOpts { MsgId = messageId, ExpectedLastSubjectSequence = expectedLastSubjectSequence };
         Exception? last = null;
         while (!budget.IsCancellationRequested)
         {

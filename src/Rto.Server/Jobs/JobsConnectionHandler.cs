@@ -17,7 +17,7 @@ namespace Rto.Server.Jobs;
 /// than <see cref="TcpEndpointOptions.IdleTimeout"/>, or whose request trickles in for longer than
 /// <see cref="TcpEndpointOptions.FrameTimeout"/>.
 /// </summary>
-internal sealed class JobsConnectionHandler(JobRunner runner, JobsActivity activity, IOptions<JobsOptions> options, ServerInstruments instruments, ILogger<JobsConnectionHandler> logger)
+internal sealed class JobsConnectionHandler(IJobDispatcher jobs, JobsActivity activity, IOptions<JobsOptions> options, ServerInstruments instruments, ILogger<JobsConnectionHandler> logger)
     : TcpConnectionHandler(instruments, EndpointNames.Jobs, logger)
 {
     private readonly JobsOptions _options = options.Value;
@@ -122,7 +122,7 @@ internal sealed class JobsConnectionHandler(JobRunner runner, JobsActivity activ
 
         if (string.Equals(header, JobHeaders.Info, StringComparison.OrdinalIgnoreCase))
         {
-            AnswerInfo(envelope, output);
+            await AnswerInfoAsync(envelope, output, closing);
         }
         else if (string.Equals(header, JobHeaders.Dask, StringComparison.OrdinalIgnoreCase))
         {
@@ -138,15 +138,14 @@ internal sealed class JobsConnectionHandler(JobRunner runner, JobsActivity activ
         return envelope.KeepAlive;
     }
 
-    private void AnswerInfo(JobEnvelope envelope, PipeWriter output)
+    private async Task AnswerInfoAsync(JobEnvelope envelope, PipeWriter output, CancellationToken closing)
     {
         JsonElement request = envelope.Root;
         string? what = envelope.GetInfoRequest();
-        string status = $"Status: {(activity.RunningJobs > 0 ? "Work" : "Ready")}";
-        string dask = $"Dask process: {activity.RunningJobs}";
-
-        // The original counts itself as one process and each connection it serves as another.
-        string all = $"All process: {1 + activity.Connections}";
+        JobsCounts counts = await jobs.CountAsync(closing);
+        string status = $"Status: {(counts.Running + counts.Queued > 0 ? "Work" : "Ready")}";
+        string dask = $"Dask process: {counts.Running}";
+        string all = $"All process: {counts.Processes}";
         string? answer = what?.ToLowerInvariant() switch
         {
             "status" => status,
@@ -177,7 +176,7 @@ internal sealed class JobsConnectionHandler(JobRunner runner, JobsActivity activ
             return;
         }
 
-        JobOutcome outcome = await runner.RunAsync(job, closing, clientGone);
+        JobOutcome outcome = await jobs.RunAsync(job, closing, clientGone);
         if (outcome.Error is not null)
         {
             Instruments.Errors("job_failed");

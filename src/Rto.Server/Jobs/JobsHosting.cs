@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
+using Rto.Server.Cluster;
 using Rto.Server.Endpoints;
 
 namespace Rto.Server.Jobs;
@@ -22,6 +23,16 @@ internal static class JobsHosting
         builder.Services.AddSingleton<Python.PythonTaskRunner>();
         builder.Services.AddSingleton<JobExecutor>();
         builder.Services.AddSingleton<JobRunner>();
+        if (builder.IsClustered() && (builder.Configuration.GetValue<bool?>($"{JobsOptions.SectionName}:Enabled") ?? true))
+        {
+            // One queue for the cluster (docs/cluster.md): jobs run on the first node with a free slot.
+            builder.AddClusterMember<ClusterJobQueue>();
+            builder.Services.AddSingleton<IJobDispatcher>(sp => sp.GetRequiredService<ClusterJobQueue>());
+        }
+        else
+        {
+            builder.Services.AddSingleton<IJobDispatcher, LocalJobDispatcher>();
+        }
     }
 
     private static void ListenJobs(EndpointListener listener, JobsOptions options) =>

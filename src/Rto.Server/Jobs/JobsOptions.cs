@@ -60,8 +60,30 @@ public sealed class JobsOptions() : TcpEndpointOptions(27700, defaultIdleTimeout
     /// <summary>Python task files (<c>work.py</c> with <c>main(ddf)</c>), section <c>Jobs:Python</c>.</summary>
     public PythonJobOptions Python { get; } = new();
 
+    /// <summary>
+    /// In a cluster (docs/cluster.md): how long a node may be silent about a job it runs before the
+    /// job is given to another node (a running job reports progress three times per wait).
+    /// </summary>
+    public TimeSpan ClusterAckWait { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>In a cluster: whether this node runs jobs from the queue (false: it only accepts them).</summary>
+    public bool ClusterRunJobs { get; set; } = true;
+
+    /// <summary>In a cluster: how many jobs the cluster's queue holds, waiting or running; a job beyond is refused.</summary>
+    public int ClusterQueueCapacity { get; set; } = 1000;
+
     protected override void ValidateSettings()
     {
+        if (ClusterAckWait < TimeSpan.FromSeconds(1))
+        {
+            throw new InvalidOperationException($"Jobs:ClusterAckWait must be at least 00:00:01, not {ClusterAckWait}.");
+        }
+
+        if (ClusterQueueCapacity < 1)
+        {
+            throw new InvalidOperationException($"Jobs:ClusterQueueCapacity must be at least 1, not {ClusterQueueCapacity}.");
+        }
+
         if (MaxFrameSize < 64)
         {
             throw new InvalidOperationException($"Jobs:MaxFrameSize must be at least 64 bytes, not {MaxFrameSize}.");

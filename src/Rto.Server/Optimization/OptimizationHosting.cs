@@ -3,6 +3,7 @@ using Rto.Server.Optimization.Models;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
+using Rto.Server.Cluster;
 using Rto.Server.Endpoints;
 
 namespace Rto.Server.Optimization;
@@ -40,7 +41,20 @@ internal static partial class OptimizationHosting
             ModelCatalog.EnsureSample(options.ModelsDirectory);
             return new ModelCatalog(options.ModelsDirectory, BuiltInModels.All, sp.GetRequiredService<ILogger<ModelCatalog>>());
         });
-        builder.Services.AddSingleton<SessionStore>();
+        builder.Services.AddSingleton<SessionCalls>();
+        if (builder.IsClustered() && (builder.Configuration.GetValue<bool?>($"{OptimizationOptions.SectionName}:Enabled") ?? true))
+        {
+            // Sessions in JetStream, one owner at a time (docs/cluster.md); no session files.
+            builder.Services.AddSingleton(sp => ActivatorUtilities.CreateInstance<SessionStore>(sp, true));
+            builder.AddClusterMember<ClusterSessions>();
+            builder.Services.AddSingleton<ISessionRouter>(sp => sp.GetRequiredService<ClusterSessions>());
+        }
+        else
+        {
+            builder.Services.AddSingleton<SessionStore>();
+            builder.Services.AddSingleton<ISessionRouter, LocalSessionRouter>();
+        }
+
         builder.Services.AddSingleton<OptimizationEndpointInterceptor>();
         builder.Services.AddSingleton<AccessTokenInterceptor>();
         builder.Services.AddGrpc()

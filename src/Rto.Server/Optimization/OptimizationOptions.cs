@@ -45,8 +45,19 @@ public sealed class OptimizationOptions() : EndpointOptions(5081)
     /// <summary>GetServiceStatus <c>message</c>.</summary>
     public string Message { get; set; } = "";
 
+    /// <summary>
+    /// In a cluster (docs/cluster.md): how long a node owns a session after its last call. When the
+    /// owner dies, another node takes the session over after at most this long.
+    /// </summary>
+    public TimeSpan ClusterLease { get; set; } = TimeSpan.FromSeconds(10);
+
     protected override void ValidateSettings()
     {
+        if (ClusterLease < TimeSpan.FromMilliseconds(500) || ClusterLease > TimeSpan.FromHours(1))
+        {
+            throw new InvalidOperationException($"Optimization:ClusterLease must be between 00:00:00.5 and 01:00:00, not {ClusterLease}.");
+        }
+
         if (string.IsNullOrWhiteSpace(SessionsDirectory))
         {
             throw new InvalidOperationException("Optimization:SessionsDirectory must be set.");

@@ -24,7 +24,10 @@ internal sealed partial class OptimizationSession
         }
     }
 
-    /// <summary>The evaluations recorded in the session's file, read without changing it (the session may be writing).</summary>
+    /// <summary>
+    /// The evaluations recorded in the session's file, read without changing it (the session may be
+    /// writing); none for a cluster session, whose lines are in JetStream.
+    /// </summary>
     public List<EvaluationRecord> ReadEvaluations() =>
-        [.. SessionFile.Read(_file.Path).Records.OfType<EvaluationRecord>()];
+        _file is SessionFile file ? [.. SessionFile.Read(file.Path).Records.OfType<EvaluationRecord>()] : [];
 }

@@ -17,7 +17,7 @@ internal sealed partial class OptimizationSession
 
     private readonly Lock _lock = new();
     private Optimizer _optimizer;
-    private readonly SessionFile _file;
+    private readonly ISessionJournal _file;
     private readonly TimeProvider _time;
     private readonly Dictionary<string, int> _cvIndex;
     private double[]? _outstanding;
@@ -26,7 +26,7 @@ internal sealed partial class OptimizationSession
     private bool _broken;
     private (string ModelId, ModelBinding Binding)? _binding;
 
-    private OptimizationSession(SessionDefinition definition, Optimizer optimizer, SessionFile file, TimeProvider time)
+    private OptimizationSession(SessionDefinition definition, Optimizer optimizer, ISessionJournal file, TimeProvider time)
     {
         Definition = definition;
         _optimizer = optimizer;
@@ -40,6 +40,9 @@ internal sealed partial class OptimizationSession
     }
 
     public SessionDefinition Definition { get; }
+
+    /// <summary>Where the session writes its changes (its file, or in a cluster the lines waiting for JetStream).</summary>
+    public ISessionJournal Journal => _file;
 
     public Guid Id => Definition.Id;
 
@@ -57,7 +60,7 @@ internal sealed partial class OptimizationSession
         }
     }
 
-    public static OptimizationSession Create(SessionDefinition definition, Optimizer optimizer, SessionFile file, TimeProvider time) => new(definition, optimizer, file, time);
+    public static OptimizationSession Create(SessionDefinition definition, Optimizer optimizer, ISessionJournal file, TimeProvider time) => new(definition, optimizer, file, time);
 
     /// <summary>
     /// Rebuilds a session from its file: replays every recorded evaluation through a fresh optimizer
@@ -65,10 +68,18 @@ internal sealed partial class OptimizationSession
     /// <paramref name="mismatches"/> counts replayed candidates that differ from the recorded ones
     /// (the optimizer changed between versions); the recorded values are told in any case.
     /// </summary>
-    public static OptimizationSession Restore(SessionDefinition definition, SessionFile file, IEnumerable<SessionRecord> records, TimeProvider time, out int mismatches)
+    public static OptimizationSession Restore(SessionDefinition definition, ISessionJournal file, IEnumerable<SessionRecord> records, TimeProvider time, out int mismatches, bool askOutstanding = false)
     {
         var session = new OptimizationSession(definition, NewOptimizer(definition), file, time);
         mismatches = session.Replay(records);
+
+        // In a cluster, the node that had the session had asked for the next candidate (it answered
+        // it); asking now lets an evaluation of it reported here count, as it would have there.
+        if (askOutstanding && !session.IsCompleted)
+        {
+            session._outstanding = session._optimizer.Ask();
+        }
+
         return session;
     }
 
@@ -214,7 +225,7 @@ internal sealed partial class OptimizationSession
     /// <summary>A fresh optimizer told every evaluation the file records: the session as its file says.</summary>
     private void Rebuild()
     {
-        (_, List<SessionRecord> records) = SessionFile.Read(_file.Path);
+        List<SessionRecord> records = _file.ReadRecords();
         _optimizer = NewOptimizer(Definition);
         _outstanding = null;
         Replay(records);

@@ -1,5 +1,7 @@
+using System.Buffers;
 using System.Globalization;
 using System.Text;
+using System.Text.Unicode;
 using Microsoft.Win32.SafeHandles;
 using Rto.Optimization;
 
@@ -23,7 +25,7 @@ internal sealed record ResumeRecord : SessionRecord;
 /// without fsync, so they survive a crash of the server but the last few may be lost with the
 /// machine, in which case the restored session proposes that candidate again.
 /// </summary>
-internal sealed class SessionFile
+internal sealed class SessionFile : ISessionJournal
 {
     public const string Extension = ".session";
     private const string Magic = "# rto optimization session";
@@ -69,6 +71,8 @@ internal sealed class SessionFile
         }
     }
 
+    public List<SessionRecord> ReadRecords() => Read(Path).Records;
+
     public void Delete()
     {
         lock (_writing)
@@ -112,9 +116,24 @@ internal sealed class SessionFile
         return (definition, records);
     }
 
-    private static (SessionDefinition Definition, List<SessionRecord> Records, string? DroppedTail, long GoodBytes) Parse(byte[] bytes)
+    /// <summary>Reads a session from its text as a whole (a cluster keeps the header and each line as JetStream messages); an incomplete tail is ignored.</summary>
+    public static (SessionDefinition Definition, List<SessionRecord> Records) FromText(byte[] text)
     {
-        string text = Encoding.UTF8.GetString(bytes);
+        (SessionDefinition definition, List<SessionRecord> records, _, _) = Parse(text);
+        return (definition, records);
+    }
+
+    /// <summary>
+    /// Parses a session file's bytes: the definition (a <see cref="FormatException"/> when the header
+    /// is damaged), the complete records, the dropped tail, and how many bytes those records end at.
+    /// </summary>
+    internal static (SessionDefinition Definition, List<SessionRecord> Records, string? DroppedTail, long GoodBytes) Parse(byte[] bytes)
+    {
+        // Only the UTF-8 prefix is text: a byte that is not UTF-8 (a hand edit, a damaged disk)
+        // ends the file there. Decoding it as U+FFFD instead would make the good bytes counted
+        // back from the text wrong, and a restart would cut or extend the file at the wrong place.
+        int utf8 = ValidUtf8Length(bytes);
+        string text = Encoding.UTF8.GetString(bytes, 0, utf8);
         int position = 0;
         var header = new Dictionary<string, string>(StringComparer.Ordinal);
         var mvs = new List<DecisionVariable>();
@@ -137,7 +156,7 @@ internal sealed class SessionFile
             {
                 string[] f = line.Split('\t');
                 Require(f.Length == 5, line);
-                cvs.Add(Valid(() => Constraint.Create(Unescape(f[1]), ParseLimit(f[3], double.MinValue), ParseLimit(f[4], double.MaxValue)) with { Name = Unescape(f[2]) }, line));
+                cvs.Add(Valid(() => CreateConstraint(Unescape(f[1]), f[3], f[4]) with { Name = Unescape(f[2]) }, line));
             }
             else if (line.Length > 0 && line[0] != '#')
             {
@@ -147,7 +166,7 @@ internal sealed class SessionFile
             }
         }
 
-        Require(ended, "(the header has no end line '---')");
+        Require(ended, utf8 < bytes.Length ? $"(the header is not UTF-8 at byte {utf8})" : "(the header has no end line '---')");
         Require(mvs.Count > 0, "(the header has no MVs)");
         try
         {
@@ -171,6 +190,11 @@ internal sealed class SessionFile
 
                 records.Add(record);
                 good = position;
+            }
+
+            if (utf8 < bytes.Length)
+            {
+                dropped = (dropped ?? "") + Encoding.UTF8.GetString(bytes, utf8, bytes.Length - utf8);
             }
 
             return (definition, records, dropped, Encoding.UTF8.GetByteCount(text.AsSpan(0, good)));
@@ -300,6 +324,22 @@ internal sealed class SessionFile
         }
     }
 
+    private static int ValidUtf8Length(byte[] bytes)
+    {
+        if (Utf8.IsValid(bytes))
+        {
+            return bytes.Length;
+        }
+
+        int length = 0;
+        while (Rune.DecodeFromUtf8(bytes.AsSpan(length), out _, out int consumed) == OperationStatus.Done)
+        {
+            length += consumed;
+        }
+
+        return length;
+    }
+
     private static bool TryReadLine(string text, ref int position, out string line)
     {
         int newline = text.IndexOf('\n', position);
@@ -316,7 +356,20 @@ internal sealed class SessionFile
 
     private static double ParseDouble(string text) => double.Parse(text, NumberStyles.Float, CultureInfo.InvariantCulture);
 
-    private static double ParseLimit(string text, double none) => text == SessionDefinition.NoLimitText ? none : ParseDouble(text);
+    /// <summary>
+    /// "no limit" reads as ±<see cref="double.MaxValue"/>, the wire's "no limit", except across an
+    /// infinite limit on the other side: a CV accepted with bounds [−∞, −∞] is written as
+    /// "no limit", "-Infinity" and must not come back as [MinValue, −∞], which is refused.
+    /// </summary>
+    private static Constraint CreateConstraint(string id, string lowerText, string upperText)
+    {
+        double lower = lowerText == SessionDefinition.NoLimitText ? double.MinValue : ParseDouble(lowerText);
+        double upper = upperText == SessionDefinition.NoLimitText ? double.MaxValue : ParseDouble(upperText);
+        return Constraint.Create(
+            id,
+            lowerText == SessionDefinition.NoLimitText ? Math.Min(lower, upper) : lower,
+            upperText == SessionDefinition.NoLimitText ? Math.Max(upper, lower) : upper);
+    }
 
     /// <summary>A variable or constraint the package refuses (bounds edited by hand) makes the header damaged.</summary>
     private static T Valid<T>(Func<T> create, string line)

@@ -14,14 +14,23 @@ internal sealed partial class SessionStore
     private readonly OptimizationOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger<SessionStore> _logger;
+    private readonly bool _clustered;
     private int _count;
 
-    public SessionStore(IOptions<OptimizationOptions> options, TimeProvider time, ILogger<SessionStore> logger)
+    /// <param name="clustered">
+    /// In a cluster the store holds the sessions this node owns now, journaled to JetStream by
+    /// <see cref="ClusterSessions"/>: no session files are read or written.
+    /// </param>
+    public SessionStore(IOptions<OptimizationOptions> options, TimeProvider time, ILogger<SessionStore> logger, bool clustered = false)
     {
         _options = options.Value;
         _time = time;
         _logger = logger;
-        Restore();
+        _clustered = clustered;
+        if (!clustered)
+        {
+            Restore();
+        }
     }
 
     public int Count => Volatile.Read(ref _count);
@@ -48,7 +57,8 @@ internal sealed partial class SessionStore
                 return false;
             }
 
-            session = OptimizationSession.Create(definition!, optimizer!, SessionFile.Create(_options.SessionsDirectory, definition!), _time);
+            ISessionJournal journal = _clustered ? new PendingJournal() : SessionFile.Create(_options.SessionsDirectory, definition!);
+            session = OptimizationSession.Create(definition!, optimizer!, journal, _time);
             _sessions[id] = session;
             Watch(session);
             LogStarted(id, definition!.Problem.Variables.Count, definition.Problem.Constraints.Count, definition.Method, definition.Problem.MaxEvaluations, definition.Seed);
@@ -80,6 +90,27 @@ internal sealed partial class SessionStore
         Notify(guid, null);
         LogStopped(guid, session.Evaluations);
         return true;
+    }
+
+    /// <summary>Holds a session this node took over (cluster): it counts like a started one.</summary>
+    public void Adopt(OptimizationSession session)
+    {
+        if (_sessions.TryAdd(session.Id, session))
+        {
+            Interlocked.Increment(ref _count);
+            Watch(session);
+        }
+    }
+
+    /// <summary>Lets go of a session without deleting anything (cluster: another node owns it now, or its state must be read again).</summary>
+    public void Forget(Guid id)
+    {
+        if (_sessions.TryRemove(id, out OptimizationSession? session))
+        {
+            Interlocked.Decrement(ref _count);
+            session.Stop();
+            Notify(id, null);
+        }
     }
 
     private void Restore()

@@ -25,7 +25,7 @@ internal sealed class HttpClientHost : IAsyncDisposable
 
     public MessageBuffer Buffer => _app.Services.GetRequiredService<MessageBuffer>();
 
-    public static async Task<HttpClientHost> StartAsync(string serverAddress)
+    public static async Task<HttpClientHost> StartAsync(string serverAddress, params string[] settings)
     {
         WebApplication app = MessengerHttpClientApp.Build(
         [
@@ -35,6 +35,7 @@ internal sealed class HttpClientHost : IAsyncDisposable
             "--MESSENGER_RECONNECT_MAX_DELAY=00:00:00.200",
             "--MESSENGER_SEND_TIMEOUT=00:00:03",
             "--Logging:LogLevel:Default=Warning",
+            .. settings,
         ]);
         await app.StartAsync();
         return new HttpClientHost(app);

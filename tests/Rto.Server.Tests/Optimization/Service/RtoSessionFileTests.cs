@@ -41,4 +41,52 @@ public sealed class RtoSessionFileTests
         Assert.IsFalse(recorded.Evaluation.Succeeded);
         Assert.IsInstanceOfType<PauseRecord>(records[1]);
     }
+
+    [TestMethod]
+    [DataRow(double.NegativeInfinity, double.NegativeInfinity)]
+    [DataRow(double.PositiveInfinity, double.PositiveInfinity)]
+    public void AConstraintWithAnInfiniteLimitBeyondItsNoLimitSideRestores(double lower, double upper)
+    {
+        // Found by the session-file fuzz target: a CV the service accepts with bounds [-inf, -inf]
+        // was written as "no limit" / "-Infinity" and read back as [MinValue, -inf], which is
+        // refused, so the session failed to restore ("damaged header") after a restart.
+        string directory = TestServer.NewDataDirectory();
+        var problem = new OptimizationProblem([DecisionVariable.Continuous("x", 0, 1)], [Constraint.Create("cv", lower, upper)], maximize: false, maxEvaluations: 5);
+        var definition = new SessionDefinition(Guid.NewGuid(), new DateTimeOffset(2026, 11, 27, 7, 0, 0, TimeSpan.Zero), "GaussOpt", "parabola4", 1, problem);
+        SessionFile file = SessionFile.Create(directory, definition);
+
+        (_, SessionDefinition read, _, string? dropped) = SessionFile.Open(file.Path);
+
+        Assert.IsNull(dropped);
+        Constraint cv = read.Problem.Constraints.Single();
+        Assert.AreEqual(problem.Constraints[0].HasLower, cv.HasLower);
+        Assert.AreEqual(problem.Constraints[0].HasUpper, cv.HasUpper);
+        Assert.AreEqual(SessionFile.FormatHeader(definition), SessionFile.FormatHeader(read));
+    }
+
+    [TestMethod]
+    public void AByteThatIsNotUtf8EndsTheFileThereAndAppendsContinueRightAfterTheLastGoodLine()
+    {
+        // Found by the session-file fuzz target: the file was decoded with U+FFFD for bad bytes and
+        // the good length counted back from that text, so a restart cut the file (or appended)
+        // at the wrong place and lost the evaluations written after it.
+        string directory = TestServer.NewDataDirectory();
+        var problem = new OptimizationProblem([DecisionVariable.Continuous("x", 0, 1)], [], maximize: false, maxEvaluations: 5);
+        var definition = new SessionDefinition(Guid.NewGuid(), new DateTimeOffset(2026, 11, 27, 7, 0, 0, TimeSpan.Zero), "GaussOpt", "parabola4", 1, problem);
+        SessionFile file = SessionFile.Create(directory, definition);
+        file.Append(SessionFile.FormatEvent("pause", DateTimeOffset.UtcNow));
+        long good = new FileInfo(file.Path).Length;
+        File.AppendAllBytes(file.Path, [.. "resume\t"u8, 0xFF, 0xFE, .. "\npause\tx\n"u8]);
+
+        (SessionFile reopened, _, List<SessionRecord> records, string? dropped) = SessionFile.Open(file.Path);
+
+        Assert.IsInstanceOfType<PauseRecord>(records.Single());
+        Assert.IsNotNull(dropped);
+        Assert.AreEqual(good, new FileInfo(file.Path).Length, "cut back to the end of the last good line");
+        reopened.Append(SessionFile.FormatEvent("resume", DateTimeOffset.UtcNow));
+        (_, _, List<SessionRecord> after, string? droppedAfter) = SessionFile.Open(file.Path);
+        Assert.IsNull(droppedAfter);
+        Assert.HasCount(2, after);
+        Assert.IsInstanceOfType<ResumeRecord>(after[1]);
+    }
 }
