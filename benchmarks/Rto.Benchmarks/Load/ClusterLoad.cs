@@ -29,6 +29,11 @@ public static class ClusterLoad
 
     public static async Task<int> RunAsync(string[] args)
     {
+        if (args is ["metrics", ..])
+        {
+            return await ClusterMetricsLoad.RunAsync(args[1..]);
+        }
+
         Settings settings;
         try
         {

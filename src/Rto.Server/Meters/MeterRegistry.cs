@@ -82,6 +82,12 @@ internal sealed partial class MeterRegistry : IDisposable
     }
 
     /// <summary>
+    /// Replaces the registry with <paramref name="content"/> read from <paramref name="source"/>
+    /// (the cluster's bucket), all or nothing as a reload of the file; does not raise <see cref="Reloaded"/>.
+    /// </summary>
+    public MeterRegistryReload Replace(MeterRegistryContent content, string source) => Swap(content, source);
+
+    /// <summary>
     /// Reads the file again and swaps it in when it is fully valid; otherwise keeps the previous
     /// registry and logs one error naming the first bad line.
     /// </summary>
@@ -90,31 +96,7 @@ internal sealed partial class MeterRegistry : IDisposable
         MeterRegistryReload result;
         try
         {
-            MeterRegistryContent content = Read();
-            if (content.Errors.Count > 0)
-            {
-                MeterRegistryError first = content.Errors[0];
-                LogRejected(_path, first.LineNumber, first.Text, content.Errors.Count);
-                result = default;
-            }
-            else if (content.Meters.Count == 0)
-            {
-                LogEmpty(_path);
-                result = default;
-            }
-            else
-            {
-                FrozenDictionary<string, MeterDefinition> previous = _meters.Meters;
-                MeterIndex index = Index(content);
-                FrozenDictionary<string, MeterDefinition> next = index.Meters;
-                int added = next.Keys.Count(meter => !previous.ContainsKey(meter));
-                int removed = previous.Keys.Count(meter => !next.ContainsKey(meter));
-                int changed = next.Count(pair => previous.TryGetValue(pair.Key, out MeterDefinition old) && old != pair.Value);
-                _meters = index;
-                Interlocked.Increment(ref _version);
-                LogReloaded(_path, next.Count, added, removed, changed);
-                result = new MeterRegistryReload(true, added, removed, changed);
-            }
+            result = Swap(Read(), _path);
         }
         catch (Exception ex)
         {
@@ -135,6 +117,34 @@ internal sealed partial class MeterRegistry : IDisposable
 
     // Every event restarts the delay, so a save in several steps is read once, after the last step.
     private void OnChanged(object sender, FileSystemEventArgs e) => _debounce.Change(_reloadDelay, Timeout.InfiniteTimeSpan);
+
+    /// <summary>Swaps in <paramref name="content"/> when it is fully valid; otherwise keeps the previous registry and logs one error naming the first bad line.</summary>
+    private MeterRegistryReload Swap(MeterRegistryContent content, string source)
+    {
+        if (content.Errors.Count > 0)
+        {
+            MeterRegistryError first = content.Errors[0];
+            LogRejected(source, first.LineNumber, first.Text, content.Errors.Count);
+            return default;
+        }
+
+        if (content.Meters.Count == 0)
+        {
+            LogEmpty(source);
+            return default;
+        }
+
+        FrozenDictionary<string, MeterDefinition> previous = _meters.Meters;
+        MeterIndex index = Index(content);
+        FrozenDictionary<string, MeterDefinition> next = index.Meters;
+        int added = next.Keys.Count(meter => !previous.ContainsKey(meter));
+        int removed = previous.Keys.Count(meter => !next.ContainsKey(meter));
+        int changed = next.Count(pair => previous.TryGetValue(pair.Key, out MeterDefinition old) && old != pair.Value);
+        _meters = index;
+        Interlocked.Increment(ref _version);
+        LogReloaded(source, next.Count, added, removed, changed);
+        return new MeterRegistryReload(true, added, removed, changed);
+    }
 
     private MeterRegistryContent Read() => MeterRegistryReader.ReadFileAsync(_path).GetAwaiter().GetResult();
 

@@ -19,22 +19,39 @@ internal sealed partial class MeterStore : IDisposable
 {
     private readonly ConcurrentDictionary<string, MeterWindow> _windows = new(StringComparer.Ordinal);
     private readonly Func<string, MeterWindow> _createWindow;
-    private readonly MeterLogFile _log;
+    private readonly MeterLogFile? _log;
     private readonly ILogger _logger;
     private long _version;
 
     public MeterStore(MetersOptions options, ILogger<MeterStore>? logger = null)
+        : this(options, logger, replica: false)
+    {
+    }
+
+    private MeterStore(MetersOptions options, ILogger<MeterStore>? logger, bool replica)
     {
         _logger = logger ?? NullLogger<MeterStore>.Instance;
-        Directory.CreateDirectory(options.DataDirectory);
         LogPath = Path.Combine(options.DataDirectory, "readings.log");
         int capacity = options.WindowSize;
         _createWindow = _ => new MeterWindow(capacity);
+        if (replica)
+        {
+            // The cluster's stream is the log: the windows are rebuilt from it (MetersReplication).
+            return;
+        }
+
+        Directory.CreateDirectory(options.DataDirectory);
         _log = MeterLogFile.Open(LogPath, options.Fsync, options.FsyncInterval, options.ReadingsLogMaxBytes, options.ReadingsLogFilesKept, Replay, out LogReplay replay);
         _log.FsyncFailed = ex => LogFsyncFailed(ex, LogPath);
         Replayed = replay;
         LogReplayed(LogPath, replay.Lines, replay.CorruptLines, replay.TornBytes, replay.Elapsed.TotalMilliseconds);
     }
+
+    /// <summary>A store without a log of its own, for cluster mode: readings come from the cluster's stream, which is the log.</summary>
+    public static MeterStore CreateReplica(MetersOptions options, ILogger<MeterStore>? logger = null) => new(options, logger, replica: true);
+
+    /// <summary>Whether this is a cluster replica (no log: the stream is the log).</summary>
+    public bool IsReplica => _log is null;
 
     public string LogPath { get; }
 
@@ -53,12 +70,12 @@ internal sealed partial class MeterStore : IDisposable
     /// <summary>Appends already formatted lines to the log and marks new data for the power calculator.</summary>
     public void AppendLog(ReadOnlySpan<byte> lines)
     {
-        _log.Append(lines);
+        _log?.Append(lines);
         Interlocked.Increment(ref _version);
     }
 
     /// <summary>fsyncs the readings log now (the interval timer does this under <c>Fsync=Interval</c>).</summary>
-    public void FlushToDisk() => _log.FlushToDisk();
+    public void FlushToDisk() => _log?.FlushToDisk();
 
     public bool TryGetWindow(string meter, out MeterWindow window) => _windows.TryGetValue(meter, out window!);
 
@@ -68,7 +85,10 @@ internal sealed partial class MeterStore : IDisposable
     /// <summary>The path of the n-th rotated log (1 is the newest).</summary>
     public string RotatedLogPath(int n) => MeterLogFile.RotatedPath(LogPath, n);
 
-    public void Dispose() => _log.Dispose();
+    public void Dispose() => _log?.Dispose();
+
+    /// <summary>Keeps the reading of one line as <c>readings.log</c> holds it (a replayed line, or one from the cluster's stream); false for a damaged line.</summary>
+    public bool AddLogLine(ReadOnlySpan<byte> line) => Replay(line);
 
     private bool Replay(ReadOnlySpan<byte> line)
     {

@@ -11,17 +11,23 @@ namespace Rto.Server.Meters;
 /// <summary>
 /// Takes meter readings on one connection: validates each line, stores the valid ones and
 /// appends them to the log once per received batch. Never answers; a bad line never closes the
-/// connection.
+/// connection. In a cluster (<paramref name="replication"/> set) the batch is published to the
+/// readings stream instead, and every node's windows get it from there; the next batch is read
+/// once JetStream stored this one.
 /// </summary>
 internal sealed partial class MetersConnectionHandler(
-    MeterStore store, MeterRegistry registry, MeterCounters counters, IOptions<MetersOptions> options, ServerInstruments instruments, ILogger<MetersConnectionHandler> logger)
+    MeterStore store, MeterRegistry registry, MeterCounters counters, IOptions<MetersOptions> options, ServerInstruments instruments, ILogger<MetersConnectionHandler> logger,
+    MetersReplication? replication = null)
     : TcpConnectionHandler(instruments, EndpointNames.Meters, logger)
 {
     private static long s_lastRejectLog = long.MinValue;
     private static long s_suppressed;
     private readonly int _maxLineLength = options.Value.MaxLineLength;
+    private readonly MetersReplication? _replication = replication;
 
-    protected override string StoreFailureReason => "The readings log is unavailable.";
+    protected override string StoreFailureReason => _replication is null
+        ? "The readings log is unavailable."
+        : "JetStream did not store (or did not confirm) the batch's readings; they are not counted.";
 
     protected override TcpSession CreateSession(ConnectionContext connection) =>
         new Session(this, new Batch(new ArrayBufferWriter<byte>(16 * 1024)), connection.RemoteEndPoint);
@@ -35,6 +41,20 @@ internal sealed partial class MetersConnectionHandler(
         public override TcpStep Process(ref ReadOnlySequence<byte> buffer, PipeWriter output)
         {
             handler.ProcessLines(ref _reader, ref buffer, ref _batch, remote);
+            if (handler._replication is not null && _batch.Log.WrittenCount > 0)
+            {
+                return TcpStep.Await;
+            }
+
+            handler.Commit(ref _batch);
+            return TcpStep.NeedMoreData;
+        }
+
+        public override async ValueTask<TcpStep> ContinueAsync(PipeWriter output, CancellationToken closing)
+        {
+            // An IOException (not stored, or not confirmed) closes the connection; the batch is not counted.
+            await handler._replication!.PublishAsync(_batch.Log.WrittenMemory);
+            _batch.Log.ResetWrittenCount();
             handler.Commit(ref _batch);
             return TcpStep.NeedMoreData;
         }
@@ -64,7 +84,12 @@ internal sealed partial class MetersConnectionHandler(
             reason = Validate(line.Meter, line.Value, registry, out MeterDefinition meter);
             if (reason is null)
             {
-                store.Add(meter.Meter, line.Timestamp, line.Value);
+                if (_replication is null)
+                {
+                    // In a cluster every node, this one too, adds it when it comes back from the stream.
+                    store.Add(meter.Meter, line.Timestamp, line.Value);
+                }
+
                 MeterLineWriter.Write(batch.Log, line.Meter, line.Timestamp, line.Value);
                 batch.Accepted++;
                 return;

@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
+using Rto.Server.Cluster;
 using Rto.Server.Endpoints;
 using Rto.Server.Storage;
 
@@ -24,8 +25,19 @@ internal static partial class MetersHosting
             ILogger<MeterRegistry> logger = sp.GetRequiredService<ILogger<MeterRegistry>>();
             return new MeterRegistry(ResolveRegistryPath(options, logger), logger, options.RegistryReloadDelay);
         });
-        builder.Services.AddSingleton(sp => new MeterStore(sp.GetRequiredService<IOptions<MetersOptions>>().Value, sp.GetRequiredService<ILogger<MeterStore>>()));
+        if (builder.IsClustered() && (builder.Configuration.GetValue<bool?>($"{MetersOptions.SectionName}:Enabled") ?? true))
+        {
+            // The registry in a bucket and the readings in a stream shared by every node (docs/cluster.md).
+            builder.Services.AddSingleton(sp => MeterStore.CreateReplica(sp.GetRequiredService<IOptions<MetersOptions>>().Value, sp.GetRequiredService<ILogger<MeterStore>>()));
+            builder.AddClusterMember<MetersReplication>();
+        }
+        else
+        {
+            builder.Services.AddSingleton(sp => new MeterStore(sp.GetRequiredService<IOptions<MetersOptions>>().Value, sp.GetRequiredService<ILogger<MeterStore>>()));
+        }
+
         builder.Services.AddSingleton(sp => new MeterCharts(sp.GetRequiredService<IOptions<MetersOptions>>().Value));
+
         builder.Services.AddSingleton<PowerCalculator>();
         if (builder.Configuration.GetValue<bool?>($"{MetersOptions.SectionName}:Enabled") ?? true)
         {

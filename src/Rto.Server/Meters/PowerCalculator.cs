@@ -19,7 +19,8 @@ internal sealed partial class PowerCalculator : BackgroundService
     private readonly MeterCharts _charts;
     private readonly TimedValue[] _history;
     private readonly Lock _lock = new();
-    private readonly PowerLog _log;
+    private readonly PowerLog? _log;
+    private volatile bool _plotStale;
     private int _next;
     private int _count;
     private long _version;
@@ -35,6 +36,13 @@ internal sealed partial class PowerCalculator : BackgroundService
         _charts = charts ?? new MeterCharts(_options);
         _history = new TimedValue[_options.PowerHistory];
         PlotPath = Path.Combine(_options.PlotDirectory, "power.png");
+        if (store.IsReplica)
+        {
+            // Cluster mode: the power points are in the cluster's stream (MetersReplication), not in a power log.
+            LogPath = string.Empty;
+            return;
+        }
+
         _log = PowerLog.Open(_options, DateTime.Now, Keep, out LogReplay replay);
         _log.FsyncFailed = LogFailed;
         LogPath = _log.Path;
@@ -46,8 +54,29 @@ internal sealed partial class PowerCalculator : BackgroundService
         }
     }
 
-    /// <summary>The power log this run appends to (under <see cref="PowerLogLayout.PerRun"/>, created with the first point).</summary>
+    /// <summary>The power log this run appends to (under <see cref="PowerLogLayout.PerRun"/>, created with the first point); empty in cluster mode.</summary>
     public string LogPath { get; }
+
+    /// <summary>
+    /// Cluster mode: publishes a computed point to the cluster's stream, which every node's
+    /// <see cref="Apply"/> then keeps (set by <c>MetersReplication</c> when it joins).
+    /// </summary>
+    public Func<TimedValue, CancellationToken, ValueTask>? Publish { get; set; }
+
+    /// <summary>Cluster mode: keeps a point from the cluster's stream, whichever node computed it; a voltage reading with a point is not computed again here.</summary>
+    public void Apply(TimedValue point)
+    {
+        lock (_lock)
+        {
+            Keep(point);
+            if (point.Timestamp > Volatile.Read(ref _lastVoltageTimestamp))
+            {
+                Volatile.Write(ref _lastVoltageTimestamp, point.Timestamp);
+            }
+        }
+
+        _plotStale = true;
+    }
 
     /// <summary>The chart of the kept power points the server refreshes while it runs.</summary>
     public string PlotPath { get; }
@@ -111,6 +140,12 @@ internal sealed partial class PowerCalculator : BackgroundService
 
         _lastVoltageTimestamp = voltage.Timestamp;
         var point = new TimedValue(voltage.Timestamp, voltage.Value * current.Value);
+        if (_log is null)
+        {
+            // Cluster mode: the loop publishes it, and every node keeps it from the stream.
+            return point;
+        }
+
         Span<byte> line = stackalloc byte[PowerLogLine.MaxLength];
         int length = PowerLogLine.Format(point, line);
         lock (_lock)
@@ -157,7 +192,7 @@ internal sealed partial class PowerCalculator : BackgroundService
         base.Dispose();
         lock (_lock)
         {
-            _log.Dispose();
+            _log?.Dispose();
         }
     }
 
@@ -172,8 +207,21 @@ internal sealed partial class PowerCalculator : BackgroundService
             {
                 try
                 {
-                    if (Tick() is not null)
+                    if (Tick() is { } point)
                     {
+                        if (_log is null && Publish is { } publish)
+                        {
+                            await PublishAsync(publish, point, stoppingToken);
+                        }
+                        else
+                        {
+                            TryRefreshPlot();
+                        }
+                    }
+
+                    if (_plotStale)
+                    {
+                        _plotStale = false;
                         TryRefreshPlot();
                     }
                 }
@@ -186,6 +234,19 @@ internal sealed partial class PowerCalculator : BackgroundService
         catch (OperationCanceledException)
         {
             // Shutting down.
+        }
+    }
+
+    /// <summary>A point the cluster did not store is computed again at the next tick only if a newer voltage reading allows it; it is logged, never fatal.</summary>
+    private async Task PublishAsync(Func<TimedValue, CancellationToken, ValueTask> publish, TimedValue point, CancellationToken stoppingToken)
+    {
+        try
+        {
+            await publish(point, stoppingToken);
+        }
+        catch (IOException ex)
+        {
+            LogFailed(ex);
         }
     }
 

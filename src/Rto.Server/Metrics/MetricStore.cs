@@ -21,7 +21,7 @@ internal sealed class MetricStore : IDisposable, IReplayTarget
 {
     private readonly ConcurrentDictionary<byte[], MetricSeries> _series = new(ByteKeyComparer.Instance);
     private readonly ConcurrentDictionary<byte[], MetricSeries>.AlternateLookup<ReadOnlySpan<byte>> _lookup;
-    private readonly MetricLog _log;
+    private readonly MetricLog? _log;
     private readonly ILogger _logger;
     private readonly Timer? _fsyncTimer;
     private readonly long _retention;
@@ -30,12 +30,23 @@ internal sealed class MetricStore : IDisposable, IReplayTarget
     private int _disposed;
 
     public MetricStore(MetricsOptions options, ILogger<MetricStore> logger)
+        : this(options, logger, replica: false)
+    {
+    }
+
+    private MetricStore(MetricsOptions options, ILogger<MetricStore> logger, bool replica)
     {
         options.Validate(MetricsOptions.SectionName);
         _logger = logger;
         _lookup = _series.GetAlternateLookup<ReadOnlySpan<byte>>();
         _retention = (long)options.Retention.TotalSeconds;
         MaxMemory = options.EffectiveMaxMemory;
+        if (replica)
+        {
+            // The cluster's stream is the log: this copy is rebuilt from it (MetricsReplication).
+            return;
+        }
+
         string directory = Path.GetFullPath(options.DataDirectory);
         long started = Stopwatch.GetTimestamp();
         _log = MetricLog.Open(directory, options.SegmentSize, options.Fsync, logger, this);
@@ -68,6 +79,16 @@ internal sealed class MetricStore : IDisposable, IReplayTarget
             directory, seconds, _series.Count, PointCount, _memoryUsed / 1048576.0, MaxMemory / 1048576.0);
     }
 
+    /// <summary>
+    /// A store without a log of its own, for cluster mode: every point comes from the cluster's
+    /// stream through <see cref="Apply"/>, which is the durable log, and the store is rebuilt from
+    /// it on start.
+    /// </summary>
+    public static MetricStore CreateReplica(MetricsOptions options, ILogger<MetricStore> logger) => new(options, logger, replica: true);
+
+    /// <summary>Whether this store keeps a log (false for a cluster replica).</summary>
+    public bool HasLog => _log is not null;
+
     /// <summary>The number of keys stored.</summary>
     public int KeyCount => _series.Count;
 
@@ -78,10 +99,10 @@ internal sealed class MetricStore : IDisposable, IReplayTarget
     public long MaxMemory { get; }
 
     /// <summary>Bytes of log segments not yet covered by a snapshot.</summary>
-    public long LogBytes => _log.LogBytes;
+    public long LogBytes => _log?.LogBytes ?? 0;
 
     /// <summary>The size of the last snapshot.</summary>
-    public long SnapshotBytes => _log.SnapshotBytes;
+    public long SnapshotBytes => _log?.SnapshotBytes ?? 0;
 
     /// <summary>The number of points stored, counted now (takes each series lock briefly).</summary>
     public long PointCount
@@ -123,7 +144,7 @@ internal sealed class MetricStore : IDisposable, IReplayTarget
             }
 
             long before = series.Footprint;
-            position = _log.Append(series, timestamp, value);
+            position = _log!.Append(series, timestamp, value);
             series.Set(timestamp, value, _retention);
             long grown = series.Footprint - before;
             if (grown != 0)
@@ -135,13 +156,57 @@ internal sealed class MetricStore : IDisposable, IReplayTarget
         return PutStatus.Stored;
     }
 
+    /// <summary>
+    /// What <see cref="Put"/> would answer for a point, without storing it: the node that takes a
+    /// put in a cluster checks it against its own copy before publishing it.
+    /// </summary>
+    public PutStatus Admit(ReadOnlySpan<byte> key, long timestamp)
+    {
+        if (Volatile.Read(ref _memoryUsed) >= MaxMemory)
+        {
+            return PutStatus.OverMemoryLimit;
+        }
+
+        if (_retention > 0 && _lookup.TryGetValue(key, out MetricSeries? series))
+        {
+            lock (series)
+            {
+                if (!series.IsEmpty && timestamp < series.RetentionHorizon(_retention))
+                {
+                    return PutStatus.OutsideRetention;
+                }
+            }
+        }
+
+        return PutStatus.Stored;
+    }
+
+    /// <summary>
+    /// Stores a point that the cluster's stream holds, without logging it and without refusing it:
+    /// every node applies the same points in the same order, so every copy ends up the same.
+    /// </summary>
+    public void Apply(ReadOnlySpan<byte> key, long timestamp, double value)
+    {
+        MetricSeries series = GetOrAdd(key);
+        lock (series)
+        {
+            long before = series.Footprint;
+            series.Set(timestamp, value, _retention);
+            long grown = series.Footprint - before;
+            if (grown != 0)
+            {
+                Interlocked.Add(ref _memoryUsed, grown);
+            }
+        }
+    }
+
     /// <summary>Completes once every put up to <paramref name="position"/> is in the log file (group commit across connections).</summary>
     /// <exception cref="IOException">The log cannot be written; the puts must not be acknowledged.</exception>
-    public ValueTask CommitAsync(long position) => _log.CommitAsync(position);
+    public ValueTask CommitAsync(long position) => _log!.CommitAsync(position);
 
     /// <summary>Writes every put up to <paramref name="position"/> to the log file on this thread.</summary>
     /// <exception cref="IOException">The log cannot be written; the puts must not be acknowledged.</exception>
-    public void Commit(long position) => _log.Commit(position);
+    public void Commit(long position) => _log!.Commit(position);
 
     /// <summary>The series of <paramref name="key"/>, if it has been stored.</summary>
     public bool TryGetSeries(ReadOnlySpan<byte> key, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out MetricSeries? series) => _lookup.TryGetValue(key, out series);
@@ -184,7 +249,7 @@ internal sealed class MetricStore : IDisposable, IReplayTarget
     {
         try
         {
-            _log.FlushToDisk();
+            _log?.FlushToDisk();
         }
         catch (Exception ex) when (ex is IOException or ObjectDisposedException)
         {
@@ -193,7 +258,7 @@ internal sealed class MetricStore : IDisposable, IReplayTarget
     }
 
     /// <summary>Writes a snapshot and truncates the log now (normally triggered by the log's growth).</summary>
-    public bool Checkpoint() => _log.Checkpoint(WriteSnapshot, waitForRunning: true);
+    public bool Checkpoint() => _log?.Checkpoint(WriteSnapshot, waitForRunning: true) ?? false;
 
     public void Dispose()
     {
@@ -203,7 +268,7 @@ internal sealed class MetricStore : IDisposable, IReplayTarget
         }
 
         _fsyncTimer?.Dispose();
-        _log.Dispose();
+        _log?.Dispose();
         _logger.LogInformation("Metric store closed: {Keys} keys", _series.Count);
     }
 
@@ -246,7 +311,7 @@ internal sealed class MetricStore : IDisposable, IReplayTarget
                 try
                 {
                     // Writes that came in while a snapshot was being written may have made another one due.
-                    while (store._log.Checkpoint(store.WriteSnapshot) && store._log.CheckpointIsDue)
+                    while (store._log!.Checkpoint(store.WriteSnapshot) && store._log.CheckpointIsDue)
                     {
                     }
                 }

@@ -29,6 +29,18 @@ internal sealed class MetricsHealthCheck(IOptions<MetricsOptions> options, DiskS
             ["logBytes"] = store.LogBytes,
             ["snapshotBytes"] = store.SnapshotBytes,
         };
+        if (services.GetService<MetricsReplication>() is { } replication)
+        {
+            // Cluster mode: the stream is the log; how far this node's copy is behind what it knows of.
+            data["clusterApplied"] = replication.Applied;
+            data["clusterLag"] = replication.Lag;
+            if (replication.Applied < replication.Floor)
+            {
+                return Task.FromResult(HealthCheckResult.Degraded(
+                    $"rebuilding the metrics store from stream {MetricsReplication.StreamName}: #{replication.Applied} of #{replication.Floor}; gets wait until it is done", data: data));
+            }
+        }
+
         HealthCheckResult space = disk.Check(options.Value.DataDirectory, "enough free disk space for the log");
         data["freeBytes"] = space.Data["freeBytes"];
         if (space.Status != HealthStatus.Healthy)

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using Rto.Server.Cluster;
 using Rto.Server.Endpoints;
 
 namespace Rto.Server.Metrics;
@@ -10,7 +11,17 @@ internal static class MetricsHosting
     {
         builder.AddCapability<MetricsOptions>(MetricsOptions.SectionName, ListenMetrics, MapMetrics)
             .ReportsHealth<MetricsHealthCheck>(EndpointNames.Metrics);
-        builder.Services.AddSingleton(sp => new MetricStore(sp.GetRequiredService<IOptions<MetricsOptions>>().Value, sp.GetRequiredService<ILogger<MetricStore>>()));
+
+        // One store per node with its own log, or in a cluster a copy of the replicated stream.
+        if (builder.IsClustered() && (builder.Configuration.GetValue<bool?>($"{MetricsOptions.SectionName}:Enabled") ?? true))
+        {
+            builder.Services.AddSingleton(sp => MetricStore.CreateReplica(sp.GetRequiredService<IOptions<MetricsOptions>>().Value, sp.GetRequiredService<ILogger<MetricStore>>()));
+            builder.AddClusterMember<MetricsReplication>();
+        }
+        else
+        {
+            builder.Services.AddSingleton(sp => new MetricStore(sp.GetRequiredService<IOptions<MetricsOptions>>().Value, sp.GetRequiredService<ILogger<MetricStore>>()));
+        }
     }
 
     private static void ListenMetrics(EndpointListener listener, MetricsOptions options) =>

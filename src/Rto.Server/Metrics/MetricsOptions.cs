@@ -48,6 +48,14 @@ public sealed class MetricsOptions() : TcpEndpointOptions(8888, defaultIdleTimeo
     /// </summary>
     public long MaxMemory { get; set; }
 
+    /// <summary>
+    /// Cluster mode only: what a get waits for before it answers. <see cref="MetricsClusterReads.Connection"/>
+    /// (the default): the points its own connection got acknowledged (read-your-writes), at no cost.
+    /// <see cref="MetricsClusterReads.Latest"/>: every point acknowledged anywhere before the get
+    /// arrived, at the cost of one question to the stream's leader per get.
+    /// </summary>
+    public MetricsClusterReads ClusterReads { get; set; } = MetricsClusterReads.Connection;
+
     /// <summary><see cref="MaxMemory"/>, with 0 resolved to half of the available memory.</summary>
     internal long EffectiveMaxMemory => MaxMemory > 0 ? MaxMemory : GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 2;
 
@@ -78,9 +86,24 @@ public sealed class MetricsOptions() : TcpEndpointOptions(8888, defaultIdleTimeo
             throw new InvalidOperationException("Metrics:FsyncInterval must be positive.");
         }
 
+        if (!Enum.IsDefined(ClusterReads))
+        {
+            throw new InvalidOperationException($"Metrics:ClusterReads must be Connection or Latest, not {ClusterReads}.");
+        }
+
         if (string.IsNullOrWhiteSpace(DataDirectory))
         {
             throw new InvalidOperationException("Metrics:DataDirectory must be set.");
         }
     }
+}
+
+/// <summary>What a get waits for in a cluster (<c>Metrics:ClusterReads</c>).</summary>
+public enum MetricsClusterReads
+{
+    /// <summary>The points the get's own connection got acknowledged: read-your-writes.</summary>
+    Connection,
+
+    /// <summary>Every point any node acknowledged before the get arrived.</summary>
+    Latest,
 }
