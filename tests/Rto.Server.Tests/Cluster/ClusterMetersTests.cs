@@ -16,7 +16,7 @@ namespace Rto.Server.Tests.Cluster;
 public sealed class ClusterMetersTests
 {
     [TestMethod]
-    public async Task The_registry_and_the_readings_are_shared_by_the_nodes()
+    public async Task TheRegistryAndTheReadingsAreSharedByTheNodes()
     {
         await using NatsTestCluster nats = await NatsTestCluster.StartAsync(1);
         string directory = TestServer.NewDataDirectory();

@@ -20,7 +20,7 @@ public sealed class ClusterMetricsTests
     private static readonly MetricsClientOptions Options = new() { ConnectTimeout = TimeSpan.FromSeconds(5), RequestTimeout = TimeSpan.FromSeconds(20) };
 
     [TestMethod]
-    public async Task A_put_through_one_node_is_read_on_every_node_and_a_restarted_node_rebuilds_its_store()
+    public async Task APutThroughOneNodeIsReadOnEveryNodeAndARestartedNodeRebuildsItsStore()
     {
         await using NatsTestCluster nats = await NatsTestCluster.StartAsync(3);
         var nodes = new ServerProcess[3];
@@ -77,7 +77,7 @@ public sealed class ClusterMetricsTests
     }
 
     [TestMethod]
-    public async Task Killing_a_node_and_a_nats_server_under_put_load_loses_no_acknowledged_point_and_Latest_reads_see_them_on_any_node()
+    public async Task KillingANodeAndANatsServerUnderPutLoadLosesNoAcknowledgedPointAndLatestReadsSeeThemOnAnyNode()
     {
         await using NatsTestCluster nats = await NatsTestCluster.StartAsync(3);
         var nodes = new ServerProcess[2];
@@ -162,7 +162,7 @@ public sealed class ClusterMetricsTests
     }
 
     [TestMethod]
-    public async Task Without_quorum_a_put_is_refused_with_a_clear_error()
+    public async Task WithoutQuorumAPutIsRefusedWithAClearError()
     {
         await using NatsTestCluster nats = await NatsTestCluster.StartAsync(3);
         await using ServerProcess node = await StartNodeAsync(nats, 0);
