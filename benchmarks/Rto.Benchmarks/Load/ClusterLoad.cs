@@ -79,7 +79,7 @@ public static class ClusterLoad
             {
                 string[] args =
                 [
-                    "--Metrics:Enabled=false", "--Jobs:Enabled=false", "--Meters:Enabled=false", "--Health:Enabled=false", "--Optimization:Enabled=false",
+                    "--Metrics:Enabled=false", "--Jobs:Enabled=false", "--Meters:Enabled=false", "--Health:Enabled=false", "--Optimization:Enabled=false", "--Console:Enabled=false",
                     "--Messenger:Address=127.0.0.1", "--Messenger:Port=0", "--Messenger:StreamBufferCapacity=65536", "--Logging:LogLevel:Default=Warning",
                     .. nats is null ? Array.Empty<string>() : [$"--Cluster:Nats={nats}", $"--Cluster:NodeName=load{i}"],
                 ];
