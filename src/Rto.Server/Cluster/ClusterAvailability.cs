@@ -91,6 +91,23 @@ internal sealed class ClusterAvailability
         }
     }
 
+    /// <summary>Completes when the cluster, having been unavailable (disconnected or without quorum), is available again.</summary>
+    public async Task RecoveredAsync(CancellationToken cancellationToken)
+    {
+        bool wasDown = false;
+        while (true)
+        {
+            Task changed = Changed;
+            if (IsAvailable && wasDown)
+            {
+                return;
+            }
+
+            wasDown |= State is ClusterState.Disconnected or ClusterState.NoQuorum;
+            await changed.WaitAsync(cancellationToken);
+        }
+    }
+
     /// <summary>A capability saw JetStream fail an operation (e.g. no publish acknowledgement in time).</summary>
     public void ReportFailure(string reason) => Set(ClusterState.NoQuorum, reason, onlyFrom: ClusterState.Available);
 

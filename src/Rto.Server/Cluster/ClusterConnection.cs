@@ -123,6 +123,19 @@ internal sealed partial class ClusterConnection : IAsyncDisposable
         LogConnected(NodeName, ConnectedServer, Replicas);
     }
 
+    /// <summary>Removes a replaced consumer of <paramref name="stream"/> now rather than after its inactivity threshold; it may be gone with its server already.</summary>
+    public async Task DeleteConsumerQuietlyAsync(string stream, string name)
+    {
+        try
+        {
+            using var timeout = new CancellationTokenSource(RequestTimeout);
+            await JetStream.DeleteConsumerAsync(stream, name, timeout.Token);
+        }
+        catch (Exception ex) when (ex is NatsException or OperationCanceledException)
+        {
+        }
+    }
+
     /// <summary>
     /// Creates <paramref name="config"/> with <see cref="Replicas"/> replicas, or updates it to
     /// that, retrying while JetStream elects leaders; the stream then counts in the availability probe.

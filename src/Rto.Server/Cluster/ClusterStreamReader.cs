@@ -130,7 +130,7 @@ internal sealed partial class ClusterStreamReader(ClusterConnection cluster, str
             using var attempt = CancellationTokenSource.CreateLinkedTokenSource(leaving);
             _attempt = attempt;
             _stalled = null;
-            Task recovered = RecoveredAsync(attempt.Token).ContinueWith(_ => attempt.Cancel(), CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
+            Task recovered = cluster.Availability.RecoveredAsync(attempt.Token).ContinueWith(_ => attempt.Cancel(), CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
             string name = $"rto-{capability}-{cluster.NodeName}-{Guid.NewGuid():N}"[..(capability.Length + cluster.NodeName.Length + 17)];
             string reason = "";
             try
@@ -207,7 +207,7 @@ internal sealed partial class ClusterStreamReader(ClusterConnection cluster, str
             }
 
             LogReaderRestart(logger, stream, Applied + 1, reason);
-            _ = DeleteConsumerAsync(name);
+            _ = cluster.DeleteConsumerQuietlyAsync(stream, name);
             try
             {
                 await Task.Delay(TimeSpan.FromMilliseconds(100), leaving);
@@ -219,35 +219,7 @@ internal sealed partial class ClusterStreamReader(ClusterConnection cluster, str
         }
     }
 
-    private async Task DeleteConsumerAsync(string name)
-    {
-        try
-        {
-            using var timeout = new CancellationTokenSource(cluster.RequestTimeout);
-            await cluster.JetStream.DeleteConsumerAsync(stream, name, timeout.Token);
-        }
-        catch (Exception ex) when (ex is NATS.Client.Core.NatsException or OperationCanceledException)
-        {
-        }
-    }
 
-    /// <summary>Completes when the cluster, having been unavailable, is available again.</summary>
-    private async Task RecoveredAsync(CancellationToken cancellationToken)
-    {
-        ClusterAvailability availability = cluster.Availability;
-        bool wasDown = false;
-        while (true)
-        {
-            Task changed = availability.Changed;
-            if (availability.IsAvailable && wasDown)
-            {
-                return;
-            }
-
-            wasDown |= availability.State is ClusterState.Disconnected or ClusterState.NoQuorum;
-            await changed.WaitAsync(cancellationToken);
-        }
-    }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Reading stream {Stream} anew from #{Next} ({Reason})")]
     private static partial void LogReaderRestart(ILogger logger, string stream, ulong next, string reason);

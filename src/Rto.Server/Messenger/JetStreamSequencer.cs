@@ -184,7 +184,7 @@ internal sealed partial class JetStreamSequencer(
         while (!leaving.IsCancellationRequested)
         {
             using var attempt = CancellationTokenSource.CreateLinkedTokenSource(leaving);
-            Task recovered = RecoveredAsync(attempt.Token).ContinueWith(_ => attempt.Cancel(), CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
+            Task recovered = cluster.Availability.RecoveredAsync(attempt.Token).ContinueWith(_ => attempt.Cancel(), CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
             string name = $"rto-messenger-{cluster.NodeName}-{Guid.NewGuid():N}"[..(cluster.NodeName.Length + 22)];
             string reason = "";
             try
@@ -255,7 +255,7 @@ internal sealed partial class JetStreamSequencer(
             }
 
             LogReaderRestart(StreamName, _next, reason);
-            _ = DeleteConsumerAsync(name);
+            _ = cluster.DeleteConsumerQuietlyAsync(StreamName, name);
             try
             {
                 await Task.Delay(TimeSpan.FromMilliseconds(100), leaving);
@@ -267,36 +267,7 @@ internal sealed partial class JetStreamSequencer(
         }
     }
 
-    /// <summary>Removes a replaced reader now rather than after its inactivity threshold; it may be gone with its server already.</summary>
-    private async Task DeleteConsumerAsync(string name)
-    {
-        try
-        {
-            using var timeout = new CancellationTokenSource(cluster.RequestTimeout);
-            await cluster.JetStream.DeleteConsumerAsync(StreamName, name, timeout.Token);
-        }
-        catch (Exception ex) when (ex is NATS.Client.Core.NatsException or OperationCanceledException)
-        {
-        }
-    }
 
-    /// <summary>Completes when the cluster, having been unavailable, is available again.</summary>
-    private async Task RecoveredAsync(CancellationToken cancellationToken)
-    {
-        ClusterAvailability availability = cluster.Availability;
-        bool wasDown = false;
-        while (true)
-        {
-            Task changed = availability.Changed;
-            if (availability.IsAvailable && wasDown)
-            {
-                return;
-            }
-
-            wasDown |= availability.State is ClusterState.Disconnected or ClusterState.NoQuorum;
-            await changed.WaitAsync(cancellationToken);
-        }
-    }
 
     private void Deliver(INatsJSMsg<byte[]> delivery, ulong sequence)
     {

@@ -57,27 +57,10 @@ internal static class PowerLogLine
     /// <summary>Python's <c>str(datetime)</c>: <c>yyyy-MM-dd HH:mm:ss</c>, then <c>.ffffff</c> when the microseconds are not zero.</summary>
     public static int FormatDateTime(long microseconds, Span<byte> destination)
     {
-        var time = new DateTime(microseconds * 10);
-        Digits(destination[..4], time.Year);
-        destination[4] = (byte)'-';
-        Digits(destination.Slice(5, 2), time.Month);
-        destination[7] = (byte)'-';
-        Digits(destination.Slice(8, 2), time.Day);
-        destination[10] = (byte)' ';
-        Digits(destination.Slice(11, 2), time.Hour);
-        destination[13] = (byte)':';
-        Digits(destination.Slice(14, 2), time.Minute);
-        destination[16] = (byte)':';
-        Digits(destination.Slice(17, 2), time.Second);
-        int fraction = (int)(microseconds % MeterTimestamp.MicrosecondsPerSecond);
-        if (fraction == 0)
-        {
-            return 19;
-        }
-
-        destination[19] = (byte)'.';
-        Digits(destination.Slice(20, 6), fraction);
-        return 26;
+        // The meters' own timestamp text with the date's dots as dashes, cut before a zero fraction.
+        MeterTimestamp.Format(microseconds, destination);
+        destination[4] = destination[7] = (byte)'-';
+        return microseconds % MeterTimestamp.MicrosecondsPerSecond == 0 ? 19 : MeterTimestamp.Length;
     }
 
     private static bool TryParseDateTime(ReadOnlySpan<byte> text, out long microseconds)
@@ -125,14 +108,5 @@ internal static class PowerLogLine
         }
 
         return true;
-    }
-
-    private static void Digits(Span<byte> destination, int value)
-    {
-        for (int i = destination.Length - 1; i >= 0; i--)
-        {
-            destination[i] = (byte)('0' + (value % 10));
-            value /= 10;
-        }
     }
 }
